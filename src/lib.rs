@@ -1,0 +1,67 @@
+//! Missed-call text-back as a Cloudflare Worker. This file only routes; each capability lives in
+//! its own module.
+pub mod business;
+pub mod config;
+pub mod database;
+pub mod http;
+pub mod log;
+pub mod missed_call;
+pub mod phone_number;
+pub mod routes;
+pub mod store;
+pub mod twilio;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod migrations;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod twilio_double;
+
+#[cfg(target_arch = "wasm32")]
+mod entry {
+    use crate::edge;
+    use crate::routes::{admin, health, voice, VOICE_WEBHOOK_PATH};
+    use worker::{
+        event, Context, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent,
+    };
+
+    #[event(start)]
+    fn start() {
+        console_error_panic_hook::set_once();
+    }
+
+    #[event(fetch)]
+    async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
+        let path = request.path();
+        let method = request.method();
+        match path.as_str() {
+            "/api/health" => match method {
+                Method::Get => health::health(&env).await,
+                _ => edge::method_not_allowed("GET"),
+            },
+            VOICE_WEBHOOK_PATH => match method {
+                Method::Post => voice::voice(request, &env, &ctx).await,
+                _ => edge::method_not_allowed("POST"),
+            },
+            admin::NUMBERS_PATH => admin::numbers(request, &env, None).await,
+            _ => match path
+                .strip_prefix(admin::NUMBERS_PATH)
+                .and_then(|p| p.strip_prefix('/'))
+            {
+                Some(number) if !number.is_empty() && !number.contains('/') => {
+                    admin::numbers(request, &env, Some(number)).await
+                }
+                _ => edge::error(404, format!("no route for {path}")),
+            },
+        }
+    }
+
+    #[event(scheduled)]
+    async fn scheduled(event: ScheduledEvent, _env: Env, _ctx: ScheduleContext) {
+        crate::log::warn(&format!(
+            "[Scheduled] unknown cron {:?}: ignored",
+            event.cron()
+        ));
+    }
+}

@@ -1,0 +1,133 @@
+//! The missed-call handler: the one function both the fast path and the poll hand a missed call to.
+//! It claims the call (the dedup), then sends, then records; the steps are separate so a crash in
+//! between leaves a visible `sending` row rather than a silent gap.
+use crate::business::render_sms;
+use crate::config::TwilioConfig;
+use crate::database::{Client, DbError};
+use crate::http::HttpClient;
+use crate::log;
+use crate::phone_number::{mask, PhoneNumber};
+use crate::store::{self, CallRef, ProcessedBy};
+use crate::twilio::rest::{self, Failure};
+
+/// After this many failed sends a text is given up as `failed`.
+pub const MAX_SMS_ATTEMPTS: i32 = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextOutcome {
+    Sent {
+        message_sid: String,
+    },
+    AlreadyHandled,
+    /// Nothing to send to: a withheld caller ID, or the business number was deleted meanwhile.
+    Unsendable {
+        reason: &'static str,
+    },
+    Owed {
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+/// Seconds until the next try of a retryable failure: 1, 2, 4, 8 minutes.
+pub fn retry_backoff_secs(attempt: i32) -> i32 {
+    60 * (1 << (attempt.clamp(1, 8) - 1))
+}
+
+pub async fn handle_missed_call(
+    db: &Client,
+    http: &impl HttpClient,
+    twilio: &TwilioConfig,
+    call: &CallRef,
+    by: ProcessedBy,
+    dial_call_status: Option<&str>,
+) -> Result<TextOutcome, DbError> {
+    if PhoneNumber::parse(&call.from_number).is_err() {
+        store::settle_without_text(db, call, by, "no_caller_id", dial_call_status).await?;
+        log::warn(&format!(
+            "[Missed Call Handler] No textable caller ID ({}) for {}: not texting",
+            mask(&call.from_number),
+            call.call_sid
+        ));
+        return Ok(TextOutcome::Unsendable {
+            reason: "no_caller_id",
+        });
+    }
+
+    let Some(claim) = store::claim_for_text(db, call, by, dial_call_status).await? else {
+        log::info(&format!(
+            "[Missed Call Handler] Deduplication: SMS already sent for this call {}",
+            call.call_sid
+        ));
+        return Ok(TextOutcome::AlreadyHandled);
+    };
+    let call = &claim.call;
+    let Some((business_name, template)) = &claim.business else {
+        store::record_sms_failure(db, &call.call_sid, "no_business_number", None).await?;
+        log::warn(&format!(
+            "[Missed Call Handler] {} is no longer configured: not texting {}",
+            mask(&call.to_number),
+            call.call_sid
+        ));
+        return Ok(TextOutcome::Unsendable {
+            reason: "no_business_number",
+        });
+    };
+
+    log::info(&format!(
+        "[Missed Call Handler] Sending SMS to {} for {} (attempt {}, via {})",
+        mask(&call.from_number),
+        call.call_sid,
+        claim.attempt,
+        by.as_str()
+    ));
+    let body = render_sms(template, business_name);
+    let request = rest::send_message(twilio, &call.from_number, &call.to_number, &body);
+    match rest::parse_message(http.send(request).await) {
+        Ok(message) => {
+            store::record_sms_sent(db, &call.call_sid, &message.sid).await?;
+            log::info(&format!(
+                "[Missed Call Handler] SMS sent successfully: {} for {}",
+                message.sid, call.call_sid
+            ));
+            Ok(TextOutcome::Sent {
+                message_sid: message.sid,
+            })
+        }
+        Err(failure) => {
+            let error = failure.label();
+            let retry_in = match failure {
+                Failure::Retryable { .. } if claim.attempt < MAX_SMS_ATTEMPTS => {
+                    Some(retry_backoff_secs(claim.attempt))
+                }
+                _ => None,
+            };
+            store::record_sms_failure(db, &call.call_sid, &error, retry_in).await?;
+            log::error(&format!(
+                "[Missed Call Handler] Failed to send SMS for {}: Twilio error {failure}; {}",
+                call.call_sid,
+                match retry_in {
+                    Some(secs) => format!("will retry in {secs} s"),
+                    None => "giving up".to_string(),
+                }
+            ));
+            Ok(match retry_in {
+                Some(_) => TextOutcome::Owed { error },
+                None => TextOutcome::Failed { error },
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_a_minute() {
+        let waits: Vec<i32> = (1..=5).map(retry_backoff_secs).collect();
+        assert_eq!(waits, vec![60, 120, 240, 480, 960]);
+    }
+}

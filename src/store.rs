@@ -1,0 +1,328 @@
+//! Every SQL statement in the project. Hyperdrive may answer a plain SELECT from its cache for up to
+//! 60 s, so every decision (recording, claiming, settling) is a mutating statement whose RETURNING
+//! clause carries the answer.
+use crate::business::BusinessNumber;
+use crate::database::{Client, DbError};
+use crate::phone_number::PhoneNumber;
+use tokio_postgres::Row;
+
+/// Which path settled a call: the `<Dial action>` callback or the fallback poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessedBy {
+    Callback,
+    Poll,
+}
+
+impl ProcessedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcessedBy::Callback => "callback",
+            ProcessedBy::Poll => "poll",
+        }
+    }
+}
+
+/// A call identified by what both paths know: Phase 2 carries these in its action URL, the poll
+/// reads them from the row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRef {
+    pub call_sid: String,
+    pub from_number: String,
+    pub to_number: String,
+}
+
+/// Health: `random()` is volatile, so Hyperdrive cannot answer this from its cache and a reply
+/// proves the database itself is there.
+pub async fn ping(db: &Client) -> Result<(), DbError> {
+    db.simple_query("SELECT random()").await?;
+    Ok(())
+}
+
+// ---- migrations -------------------------------------------------------------------------------
+
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn apply_migration(
+    db: &mut Client,
+    version: u32,
+    name: &str,
+    sql: &str,
+) -> Result<bool, DbError> {
+    db.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    integer PRIMARY KEY,
+             name       text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         )",
+    )
+    .await?;
+    let tx = db.transaction().await?;
+    // Two migrators started at once queue here instead of both applying the same file.
+    tx.execute("SELECT pg_advisory_xact_lock(7305550001)", &[])
+        .await?;
+    let applied = tx
+        .query_opt(
+            "SELECT 1 FROM schema_migrations WHERE version = $1",
+            &[&(version as i32)],
+        )
+        .await?
+        .is_some();
+    if applied {
+        return Ok(false);
+    }
+    tx.batch_execute(sql).await.map_err(|e| {
+        DbError(format!(
+            "migration {version:04}_{name}: {}",
+            DbError::from(e)
+        ))
+    })?;
+    tx.execute(
+        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+        &[&(version as i32), &name],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+// ---- business numbers -------------------------------------------------------------------------
+
+const BUSINESS_COLUMNS: &str =
+    "twilio_number, forward_to, business_name, sms_template, dial_timeout_secs, enabled";
+
+fn business_from_row(row: &Row) -> Result<BusinessNumber, DbError> {
+    let number = |column: &str| {
+        let raw: String = row.get(column);
+        PhoneNumber::parse(&raw).map_err(|e| DbError(format!("business_numbers.{column}: {e}")))
+    };
+    Ok(BusinessNumber {
+        twilio_number: number("twilio_number")?,
+        forward_to: number("forward_to")?,
+        business_name: row.get("business_name"),
+        sms_template: row.get("sms_template"),
+        dial_timeout_secs: row.get::<_, i32>("dial_timeout_secs") as u32,
+        enabled: row.get("enabled"),
+    })
+}
+
+/// Returns the stored row and whether it was created (true) or replaced (false).
+pub async fn upsert_business_number(
+    db: &Client,
+    number: &BusinessNumber,
+) -> Result<(BusinessNumber, bool), DbError> {
+    let row = db
+        .query_one(
+            &format!(
+                "INSERT INTO business_numbers ({BUSINESS_COLUMNS})
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (twilio_number) DO UPDATE SET
+                     forward_to = EXCLUDED.forward_to,
+                     business_name = EXCLUDED.business_name,
+                     sms_template = EXCLUDED.sms_template,
+                     dial_timeout_secs = EXCLUDED.dial_timeout_secs,
+                     enabled = EXCLUDED.enabled,
+                     updated_at = now()
+                 RETURNING {BUSINESS_COLUMNS}, (xmax = 0) AS created"
+            ),
+            &[
+                &number.twilio_number.as_str(),
+                &number.forward_to.as_str(),
+                &number.business_name,
+                &number.sms_template,
+                &(number.dial_timeout_secs as i32),
+                &number.enabled,
+            ],
+        )
+        .await?;
+    Ok((business_from_row(&row)?, row.get("created")))
+}
+
+pub async fn get_business_number(
+    db: &Client,
+    twilio_number: &PhoneNumber,
+) -> Result<Option<BusinessNumber>, DbError> {
+    let row = db
+        .query_opt(
+            &format!("SELECT {BUSINESS_COLUMNS} FROM business_numbers WHERE twilio_number = $1"),
+            &[&twilio_number.as_str()],
+        )
+        .await?;
+    row.as_ref().map(business_from_row).transpose()
+}
+
+pub async fn list_business_numbers(db: &Client) -> Result<Vec<BusinessNumber>, DbError> {
+    let rows = db
+        .query(
+            &format!("SELECT {BUSINESS_COLUMNS} FROM business_numbers ORDER BY twilio_number"),
+            &[],
+        )
+        .await?;
+    rows.iter().map(business_from_row).collect()
+}
+
+pub async fn delete_business_number(
+    db: &Client,
+    twilio_number: &PhoneNumber,
+) -> Result<bool, DbError> {
+    let deleted = db
+        .execute(
+            "DELETE FROM business_numbers WHERE twilio_number = $1",
+            &[&twilio_number.as_str()],
+        )
+        .await?;
+    Ok(deleted > 0)
+}
+
+// ---- calls ------------------------------------------------------------------------------------
+
+/// Phase 1 in one round trip: look the called number up and, when it is in service, record the
+/// call. `ON CONFLICT DO NOTHING` makes Twilio's retries neither duplicate nor reset the row, and the
+/// INSERT keeps the statement out of Hyperdrive's cache.
+pub async fn record_incoming_call(
+    db: &Client,
+    call_sid: &str,
+    from: &str,
+    to: &PhoneNumber,
+) -> Result<Option<BusinessNumber>, DbError> {
+    let row = db
+        .query_opt(
+            &format!(
+                "WITH business AS (
+                     SELECT {BUSINESS_COLUMNS} FROM business_numbers WHERE twilio_number = $3
+                 ), recorded AS (
+                     INSERT INTO active_calls (call_sid, from_number, to_number, dial_timeout_secs)
+                     SELECT $1, $2, twilio_number, dial_timeout_secs FROM business WHERE enabled
+                     ON CONFLICT (call_sid) DO NOTHING
+                 )
+                 SELECT * FROM business"
+            ),
+            &[&call_sid, &from, &to.as_str()],
+        )
+        .await?;
+    row.as_ref().map(business_from_row).transpose()
+}
+
+/// What the winner of a claim needs to send the text.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub call: CallRef,
+    pub attempt: i32,
+    /// None when the business number was deleted after the call came in.
+    pub business: Option<(String, String)>,
+}
+
+/// THE deduplication decision, and the only one in the code base. One atomic statement claims the
+/// call for texting: it inserts the call when Phase 1 never recorded it, or takes it when it is
+/// undecided, or when a retryable send failure has come due. Concurrent claimers serialise on the
+/// row lock and re-check the WHERE clause, so exactly one of them gets a row back.
+pub async fn claim_for_text(
+    db: &Client,
+    call: &CallRef,
+    by: ProcessedBy,
+    dial_call_status: Option<&str>,
+) -> Result<Option<Claim>, DbError> {
+    let row = db
+        .query_opt(
+            "WITH claimed AS (
+                 INSERT INTO active_calls AS c (call_sid, from_number, to_number, processed,
+                     processed_at, processed_by, outcome, claimed_at, sms_attempts, dial_call_status)
+                 VALUES ($1, $2, $3, true, now(), $4, 'sending', now(), 1, $5)
+                 ON CONFLICT (call_sid) DO UPDATE SET
+                     processed = true,
+                     processed_at = now(),
+                     processed_by = EXCLUDED.processed_by,
+                     outcome = 'sending',
+                     claimed_at = now(),
+                     sms_attempts = c.sms_attempts + 1,
+                     dial_call_status = COALESCE(EXCLUDED.dial_call_status, c.dial_call_status)
+                 WHERE c.outcome IS NULL
+                    OR (c.outcome = 'owed' AND c.next_attempt_at <= now())
+                 RETURNING c.call_sid, c.from_number, c.to_number, c.sms_attempts
+             )
+             SELECT claimed.*, b.business_name, b.sms_template
+             FROM claimed LEFT JOIN business_numbers b ON b.twilio_number = claimed.to_number",
+            &[&call.call_sid, &call.from_number, &call.to_number, &by.as_str(), &dial_call_status],
+        )
+        .await?;
+    Ok(row.map(|row| Claim {
+        call: CallRef {
+            call_sid: row.get("call_sid"),
+            from_number: row.get("from_number"),
+            to_number: row.get("to_number"),
+        },
+        attempt: row.get("sms_attempts"),
+        business: row
+            .get::<_, Option<String>>("business_name")
+            .zip(row.get::<_, Option<String>>("sms_template")),
+    }))
+}
+
+pub async fn record_sms_sent(
+    db: &Client,
+    call_sid: &str,
+    message_sid: &str,
+) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE active_calls
+         SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_error = NULL,
+             next_attempt_at = NULL
+         WHERE call_sid = $1",
+        &[&call_sid, &message_sid],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A send that did not go through: `retry_in_secs` Some leaves the text owed for the poll, None
+/// ends it as failed with `reason`.
+pub async fn record_sms_failure(
+    db: &Client,
+    call_sid: &str,
+    reason: &str,
+    retry_in_secs: Option<i32>,
+) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE active_calls
+         SET sms_error = $2,
+             outcome = CASE WHEN $3::int IS NULL THEN 'failed' ELSE 'owed' END,
+             processed = $3::int IS NULL,
+             next_attempt_at = now() + make_interval(secs => COALESCE($3::int, 0))
+         WHERE call_sid = $1",
+        &[&call_sid, &reason, &retry_in_secs],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Settles a call that gets no text (answered, not found, expired). Never overrides a decision
+/// already taken, so a late "answered" cannot hide a text that went out.
+pub async fn settle_without_text(
+    db: &Client,
+    call: &CallRef,
+    by: ProcessedBy,
+    outcome: &str,
+    dial_call_status: Option<&str>,
+) -> Result<bool, DbError> {
+    let settled = db
+        .execute(
+            "INSERT INTO active_calls AS c (call_sid, from_number, to_number, processed,
+                 processed_at, processed_by, outcome, dial_call_status)
+             VALUES ($1, $2, $3, true, now(), $4, $5, $6)
+             ON CONFLICT (call_sid) DO UPDATE SET
+                 processed = true,
+                 processed_at = now(),
+                 processed_by = EXCLUDED.processed_by,
+                 outcome = EXCLUDED.outcome,
+                 dial_call_status = COALESCE(EXCLUDED.dial_call_status, c.dial_call_status)
+             WHERE c.outcome IS NULL",
+            &[
+                &call.call_sid,
+                &call.from_number,
+                &call.to_number,
+                &by.as_str(),
+                &outcome,
+                &dial_call_status,
+            ],
+        )
+        .await?;
+    Ok(settled > 0)
+}

@@ -1,0 +1,323 @@
+//! Twilio REST requests and responses (2010-04-01 API).
+use crate::config::TwilioConfig;
+use crate::http::{InboundResponse, Method, OutboundRequest, TransportError};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use serde::Deserialize;
+
+/// Twilio's error body: `{"code": 21211, "message": "...", "more_info": "...", "status": 400}`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct ApiErrorBody {
+    pub code: Option<u32>,
+    pub message: Option<String>,
+}
+
+/// Why a request did not produce the resource, sorted by what the caller should do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Twilio will give the same answer every time: record it and stop.
+    Final {
+        status: u16,
+        code: Option<u32>,
+        message: String,
+    },
+    /// Rate limits, server errors, timeouts: worth another try later.
+    Retryable {
+        status: Option<u16>,
+        code: Option<u32>,
+        message: String,
+    },
+}
+
+impl Failure {
+    pub fn code(&self) -> Option<u32> {
+        match self {
+            Failure::Final { code, .. } | Failure::Retryable { code, .. } => *code,
+        }
+    }
+
+    /// A short label for logs and for the call's record: Twilio's code, else the HTTP status.
+    pub fn label(&self) -> String {
+        match self {
+            Failure::Final {
+                code: Some(code), ..
+            }
+            | Failure::Retryable {
+                code: Some(code), ..
+            } => code.to_string(),
+            Failure::Final { status, .. }
+            | Failure::Retryable {
+                status: Some(status),
+                ..
+            } => {
+                format!("http-{status}")
+            }
+            Failure::Retryable {
+                status: None,
+                message,
+                ..
+            } if message.contains("timed out") => "timeout".to_string(),
+            Failure::Retryable { status: None, .. } => "network".to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Final { message, .. } | Failure::Retryable { message, .. } => {
+                write!(f, "{} ({message})", self.label())
+            }
+        }
+    }
+}
+
+fn account_url(twilio: &TwilioConfig, resource: &str) -> String {
+    format!(
+        "{}/2010-04-01/Accounts/{}/{resource}",
+        twilio.api_base_url, twilio.account_sid
+    )
+}
+
+fn basic_auth(twilio: &TwilioConfig) -> (String, String) {
+    let credentials = STANDARD.encode(format!("{}:{}", twilio.account_sid, twilio.auth_token));
+    ("Authorization".to_string(), format!("Basic {credentials}"))
+}
+
+pub fn send_message(twilio: &TwilioConfig, to: &str, from: &str, body: &str) -> OutboundRequest {
+    let form = serde_urlencoded::to_string([("To", to), ("From", from), ("Body", body)])
+        .expect("string pairs always encode");
+    OutboundRequest {
+        method: Method::Post,
+        url: account_url(twilio, "Messages.json"),
+        headers: vec![
+            basic_auth(twilio),
+            (
+                "Content-Type".to_string(),
+                "application/x-www-form-urlencoded".to_string(),
+            ),
+        ],
+        body: Some(form),
+    }
+}
+
+pub fn fetch_call(twilio: &TwilioConfig, call_sid: &str) -> OutboundRequest {
+    get(twilio, &format!("Calls/{call_sid}.json"))
+}
+
+/// The inbound call's own status says nothing about the forward: the `outbound-dial` child legs do.
+pub fn list_child_calls(twilio: &TwilioConfig, parent_call_sid: &str) -> OutboundRequest {
+    let query = serde_urlencoded::to_string([("ParentCallSid", parent_call_sid)])
+        .expect("string pairs always encode");
+    get(twilio, &format!("Calls.json?{query}"))
+}
+
+fn get(twilio: &TwilioConfig, resource: &str) -> OutboundRequest {
+    OutboundRequest {
+        method: Method::Get,
+        url: account_url(twilio, resource),
+        headers: vec![basic_auth(twilio)],
+        body: None,
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Message {
+    pub sid: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Call {
+    pub sid: String,
+    pub parent_call_sid: Option<String>,
+    pub status: String,
+    pub direction: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct CallPage {
+    pub calls: Vec<Call>,
+}
+
+/// Errors after which the message can never be sent to this recipient from this number.
+pub const FINAL_SMS_ERRORS: [u32; 6] = [21211, 21408, 21606, 21610, 21612, 21614];
+
+pub fn parse_message(
+    response: Result<InboundResponse, TransportError>,
+) -> Result<Message, Failure> {
+    parse(response, |status, code| {
+        status == 400
+            || status == 401
+            || status == 403
+            || code.is_some_and(|c| FINAL_SMS_ERRORS.contains(&c))
+    })
+}
+
+pub fn parse_call(response: Result<InboundResponse, TransportError>) -> Result<Call, Failure> {
+    parse(response, lookup_is_final)
+}
+
+pub fn parse_call_page(
+    response: Result<InboundResponse, TransportError>,
+) -> Result<CallPage, Failure> {
+    parse(response, lookup_is_final)
+}
+
+/// 404/20404 is a SID this account does not have; 403/20008 is test credentials, which may not GET.
+fn lookup_is_final(status: u16, _code: Option<u32>) -> bool {
+    matches!(status, 400 | 401 | 403 | 404)
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(
+    response: Result<InboundResponse, TransportError>,
+    is_final: impl Fn(u16, Option<u32>) -> bool,
+) -> Result<T, Failure> {
+    let response = response.map_err(|error| Failure::Retryable {
+        status: None,
+        code: None,
+        message: error.to_string(),
+    })?;
+    if (200..300).contains(&response.status) {
+        return serde_json::from_str(&response.body).map_err(|error| Failure::Retryable {
+            status: Some(response.status),
+            code: None,
+            message: format!("unreadable Twilio response: {error}"),
+        });
+    }
+    let error: Option<ApiErrorBody> = serde_json::from_str(&response.body).ok();
+    let code = error.as_ref().and_then(|e| e.code);
+    let message = error
+        .and_then(|e| e.message)
+        .unwrap_or_else(|| format!("HTTP {}", response.status));
+    if is_final(response.status, code) {
+        Err(Failure::Final {
+            status: response.status,
+            code,
+            message,
+        })
+    } else {
+        Err(Failure::Retryable {
+            status: Some(response.status),
+            code,
+            message,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn twilio() -> TwilioConfig {
+        TwilioConfig {
+            account_sid: "AC0123456789abcdef0123456789abcdef".to_string(),
+            auth_token: "secret".to_string(),
+            api_base_url: "http://127.0.0.1:9".to_string(),
+        }
+    }
+
+    fn reply(status: u16, body: &str) -> Result<InboundResponse, TransportError> {
+        Ok(InboundResponse {
+            status,
+            body: body.to_string(),
+        })
+    }
+
+    #[test]
+    fn builds_the_messages_post() {
+        let request = send_message(&twilio(), "+14155550123", "+14155559999", "Hi & bye");
+        assert_eq!(request.method, Method::Post);
+        assert_eq!(
+            request.url,
+            "http://127.0.0.1:9/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
+        );
+        assert_eq!(
+            request.body.as_deref(),
+            Some("To=%2B14155550123&From=%2B14155559999&Body=Hi+%26+bye")
+        );
+        let auth = &request
+            .headers
+            .iter()
+            .find(|(k, _)| k == "Authorization")
+            .unwrap()
+            .1;
+        let decoded = STANDARD
+            .decode(auth.strip_prefix("Basic ").unwrap())
+            .unwrap();
+        assert_eq!(decoded, b"AC0123456789abcdef0123456789abcdef:secret");
+    }
+
+    #[test]
+    fn builds_the_child_leg_query() {
+        let request = list_child_calls(&twilio(), "CA00000000000000000000000000000001");
+        assert!(request
+            .url
+            .ends_with("/Calls.json?ParentCallSid=CA00000000000000000000000000000001"));
+        assert_eq!(request.method, Method::Get);
+        assert!(request.body.is_none());
+    }
+
+    #[test]
+    fn sorts_sms_failures() {
+        let final_error = parse_message(reply(
+            400,
+            r#"{"code":21610,"message":"unsubscribed","more_info":"","status":400}"#,
+        ));
+        assert_eq!(
+            final_error.unwrap_err(),
+            Failure::Final {
+                status: 400,
+                code: Some(21610),
+                message: "unsubscribed".into()
+            }
+        );
+        let limited = parse_message(reply(
+            429,
+            r#"{"code":20429,"message":"Too Many Requests","status":429}"#,
+        ))
+        .unwrap_err();
+        assert!(matches!(
+            limited,
+            Failure::Retryable {
+                code: Some(20429),
+                ..
+            }
+        ));
+        let server = parse_message(reply(500, "oops")).unwrap_err();
+        assert!(matches!(
+            server,
+            Failure::Retryable {
+                status: Some(500),
+                code: None,
+                ..
+            }
+        ));
+        assert_eq!(server.label(), "http-500");
+        let timeout = parse_message(Err(TransportError::Timeout)).unwrap_err();
+        assert_eq!(timeout.label(), "timeout");
+    }
+
+    #[test]
+    fn reads_a_message_and_a_call_page() {
+        let message = parse_message(reply(
+            201,
+            r#"{"sid":"SM1","status":"queued","to":"+1","body":"x"}"#,
+        ))
+        .unwrap();
+        assert_eq!(message.sid, "SM1");
+        let page = parse_call_page(reply(200, r#"{"calls":[{"sid":"CA2","parent_call_sid":"CA1","status":"no-answer","direction":"outbound-dial"}],"page":0,"page_size":50,"next_page_uri":null}"#)).unwrap();
+        assert_eq!(page.calls[0].status, "no-answer");
+        let missing = parse_call(reply(
+            404,
+            r#"{"code":20404,"message":"not found","status":404}"#,
+        ))
+        .unwrap_err();
+        assert!(matches!(
+            missing,
+            Failure::Final {
+                code: Some(20404),
+                ..
+            }
+        ));
+    }
+}
