@@ -8,6 +8,12 @@ use worker::{Env, Method, Request, Response, Result};
 pub const NUMBERS_PATH: &str = "/api/admin/numbers";
 
 pub async fn numbers(mut request: Request, env: &Env, number: Option<&str>) -> Result<Response> {
+    let method = request.method();
+    match (&method, number) {
+        (Method::Get, _) | (Method::Put | Method::Delete, Some(_)) => {}
+        (_, None) => return edge::method_not_allowed("GET"),
+        (_, Some(_)) => return edge::method_not_allowed("GET, PUT, DELETE"),
+    }
     let config = match edge::load_config(env) {
         Ok(config) => config,
         Err(problem) => return edge::config_unavailable(&problem),
@@ -19,7 +25,7 @@ pub async fn numbers(mut request: Request, env: &Env, number: Option<&str>) -> R
         Ok(number) => number,
         Err(reason) => return edge::error(400, reason),
     };
-    let body = match (request.method(), &number) {
+    let body = match (&method, &number) {
         (Method::Put, Some(_)) => request.text().await?,
         _ => String::new(),
     };
@@ -27,7 +33,7 @@ pub async fn numbers(mut request: Request, env: &Env, number: Option<&str>) -> R
         Ok(db) => db,
         Err(error) => return edge::error(503, format!("database unavailable: {error}")),
     };
-    let outcome = match (request.method(), number) {
+    let outcome = match (method, number) {
         (Method::Get, None) => store::list_business_numbers(&db)
             .await
             .map(|numbers| edge::json(200, &serde_json::json!({ "numbers": numbers }))),
@@ -67,8 +73,7 @@ pub async fn numbers(mut request: Request, env: &Env, number: Option<&str>) -> R
                     edge::json(if created { 201 } else { 200 }, &serde_json::json!(stored))
                 })
         }
-        (_, None) => return edge::method_not_allowed("GET"),
-        (_, Some(_)) => return edge::method_not_allowed("GET, PUT, DELETE"),
+        (_, _) => return edge::method_not_allowed("GET, PUT, DELETE"),
     };
     match outcome {
         Ok(response) => response,
@@ -82,5 +87,5 @@ pub async fn numbers(mut request: Request, env: &Env, number: Option<&str>) -> R
 /// The path segment may arrive as `+1415…` or percent-encoded as `%2B1415…`.
 fn parse_path_number(segment: &str) -> std::result::Result<PhoneNumber, String> {
     let decoded = segment.replace("%2B", "+").replace("%2b", "+");
-    PhoneNumber::parse(&decoded).map_err(|e| format!("path: {e}"))
+    PhoneNumber::parse(&decoded).map_err(|e| format!("twilio_number in the path: {e}"))
 }

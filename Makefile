@@ -1,0 +1,13 @@
+.PHONY: setup build dev test bench simulate-call
+
+setup:
+	bash scripts/setup.sh
+
+build: setup
+	bash scripts/build.sh
+
+dev: setup
+	bash scripts/dev.sh
+
+test: setup
+	bash scripts/test.sh

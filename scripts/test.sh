@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, native tests against a real PostgreSQL, and end-to-end tests against
+# the worker in workerd. Starts (and stops) a throwaway test cluster of its own.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+bash scripts/build.sh
+
+cluster="$LOCAL_DIR/test-pg"
+bash scripts/pg.sh stop "$cluster" 2>/dev/null || true
+rm -rf "$cluster"
+port=$(free_port)
+bash scripts/pg.sh start "$cluster" "$port" fsync=off synchronous_commit=off full_page_writes=off
+trap 'bash scripts/pg.sh stop "$cluster"' EXIT
+export TEST_DATABASE_URL="postgresql://app:app@127.0.0.1:$port/postgres"
+
+cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}" "$@"

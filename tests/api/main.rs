@@ -1,0 +1,5 @@
+//! End-to-end tests: the worker in workerd, a real Postgres, and the Twilio double.
+mod admin;
+mod health;
+mod helpers;
+mod voice;
