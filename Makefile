@@ -11,3 +11,7 @@ dev: setup
 
 test: setup
 	bash scripts/test.sh
+
+# Places a simulated call against `make dev`: make simulate-call STATUS=busy
+simulate-call:
+	cargo run -q --example simulate_call -- --status $(or $(STATUS),no-answer)

@@ -12,7 +12,14 @@ bash scripts/pg.sh stop "$cluster" 2>/dev/null || true
 rm -rf "$cluster"
 port=$(free_port)
 bash scripts/pg.sh start "$cluster" "$port" fsync=off synchronous_commit=off full_page_writes=off
-trap 'bash scripts/pg.sh stop "$cluster"' EXIT
+export TEST_PROCESS_GROUPS_FILE="$LOCAL_DIR/test-process-groups"
+: >"$TEST_PROCESS_GROUPS_FILE"
+finish() {
+  # Workers a crashed test binary could not stop itself; the harness listed every one it started.
+  while read -r group; do kill -KILL -- "-$group" 2>/dev/null || true; done <"$TEST_PROCESS_GROUPS_FILE"
+  bash scripts/pg.sh stop "$cluster"
+}
+trap finish EXIT
 export TEST_DATABASE_URL="postgresql://app:app@127.0.0.1:$port/postgres"
 
 cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}" "$@"

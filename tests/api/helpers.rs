@@ -219,7 +219,7 @@ fn start_worker(workdir: &Path, port: u16, vars: &[(&str, Option<String>)], db_u
     );
     let log = std::fs::File::create(workdir.join("worker.log")).unwrap();
     use std::os::unix::process::CommandExt;
-    Command::new(root().join("node_modules/.bin/wrangler"))
+    let child = Command::new(root().join("node_modules/.bin/wrangler"))
         .args([
             "dev",
             "--config",
@@ -248,7 +248,18 @@ fn start_worker(workdir: &Path, port: u16, vars: &[(&str, Option<String>)], db_u
         // Its own process group, so dropping the app stops wrangler and the workerd it started.
         .process_group(0)
         .spawn()
-        .expect("start wrangler dev")
+        .expect("start wrangler dev");
+    // Should this test process die before Drop runs, `make test` stops what is listed here.
+    if let Ok(list) = std::env::var("TEST_PROCESS_GROUPS_FILE") {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(list)
+            .unwrap();
+        writeln!(file, "{}", child.id()).unwrap();
+    }
+    child
 }
 
 impl Drop for TestApp {

@@ -2,4 +2,5 @@
 mod admin;
 mod health;
 mod helpers;
+mod readme;
 mod voice;
