@@ -12,6 +12,33 @@ pub struct Config {
     pub cron_secret: String,
     pub admin_token: String,
     pub twilio: TwilioConfig,
+    pub poll: PollSettings,
+    /// Quick rollback: Phase 2 records the dial result but only the poll sends texts.
+    pub polling_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollSettings {
+    /// Twilio requests (lookups and texts) one run may make; the Free plan allows 50 subrequests.
+    pub twilio_budget: u32,
+    /// Added to a call's dial timeout before the poll looks at it: Twilio's ~5 s on top of the
+    /// timeout plus its 15 s webhook window, so the callback gets its chance first.
+    pub callback_grace_secs: u32,
+    /// Older calls are expired without a text: hours later, a text does more harm than good.
+    pub max_call_age_secs: u32,
+    /// Processed calls older than this are deleted by the weekly cleanup.
+    pub cleanup_after_days: u32,
+}
+
+impl Default for PollSettings {
+    fn default() -> Self {
+        PollSettings {
+            twilio_budget: 45,
+            callback_grace_secs: 20,
+            max_call_age_secs: 2 * 60 * 60,
+            cleanup_after_days: 7,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -72,8 +99,57 @@ impl Config {
             None => DEFAULT_TWILIO_API_BASE_URL.to_string(),
         };
 
+        let defaults = PollSettings::default();
+        let number = |name: &'static str, default: u32, range: std::ops::RangeInclusive<u32>| {
+            match get(name) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| range.contains(n))
+                    .ok_or_else(|| ConfigError {
+                        setting: name,
+                        problem: format!(
+                            "{raw:?} is not a whole number in {}..={}",
+                            range.start(),
+                            range.end()
+                        ),
+                    }),
+            }
+        };
+        let poll = PollSettings {
+            twilio_budget: number("POLL_TWILIO_BUDGET", defaults.twilio_budget, 3..=10_000)?,
+            callback_grace_secs: number(
+                "CALLBACK_GRACE_SECS",
+                defaults.callback_grace_secs,
+                0..=3600,
+            )?,
+            max_call_age_secs: number(
+                "MAX_CALL_AGE_SECS",
+                defaults.max_call_age_secs,
+                60..=7 * 86_400,
+            )?,
+            cleanup_after_days: number(
+                "CLEANUP_AFTER_DAYS",
+                defaults.cleanup_after_days,
+                1..=3650,
+            )?,
+        };
+        let polling_only = match get("POLLING_ONLY").as_deref() {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(other) => {
+                return Err(ConfigError {
+                    setting: "POLLING_ONLY",
+                    problem: format!("{other:?} is not true or false"),
+                })
+            }
+        };
+
         Ok(Config {
             app_url,
+            poll,
+            polling_only,
             cron_secret: required("CRON_SECRET")?,
             admin_token: required("ADMIN_TOKEN")?,
             twilio: TwilioConfig {
@@ -158,6 +234,28 @@ mod tests {
         let mut vars = full();
         vars.insert("CRON_SECRET", "   ");
         assert_eq!(load(&vars).unwrap_err().setting, "CRON_SECRET");
+    }
+
+    #[test]
+    fn poll_settings_default_and_validate() {
+        let config = load(&full()).unwrap();
+        assert_eq!(config.poll, PollSettings::default());
+        assert!(!config.polling_only);
+        let mut vars = full();
+        vars.insert("POLL_TWILIO_BUDGET", "900");
+        vars.insert("POLLING_ONLY", "true");
+        let config = load(&vars).unwrap();
+        assert_eq!(config.poll.twilio_budget, 900);
+        assert!(config.polling_only);
+        for (name, bad) in [
+            ("POLL_TWILIO_BUDGET", "2"),
+            ("MAX_CALL_AGE_SECS", "soon"),
+            ("POLLING_ONLY", "maybe"),
+        ] {
+            let mut vars = full();
+            vars.insert(name, bad);
+            assert_eq!(load(&vars).unwrap_err().setting, name);
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod http;
 pub mod log;
 pub mod missed_call;
 pub mod phone_number;
+pub mod poll;
 pub mod routes;
 pub mod store;
 pub mod twilio;
@@ -21,6 +22,7 @@ pub mod twilio_double;
 #[cfg(target_arch = "wasm32")]
 mod entry {
     use crate::edge;
+    use crate::routes::cron::{self, Job, CHECK_MISSED_CALLS_PATH, CLEANUP_PATH};
     use crate::routes::{admin, health, voice, VOICE_WEBHOOK_PATH};
     use worker::{
         event, Context, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent,
@@ -43,6 +45,14 @@ mod entry {
             VOICE_WEBHOOK_PATH => match method {
                 Method::Post => voice::voice(request, &env, &ctx).await,
                 _ => edge::method_not_allowed("POST"),
+            },
+            CHECK_MISSED_CALLS_PATH => match method {
+                Method::Get => cron::endpoint(&request, &env, Job::CheckMissedCalls).await,
+                _ => edge::method_not_allowed("GET"),
+            },
+            CLEANUP_PATH => match method {
+                Method::Delete => cron::endpoint(&request, &env, Job::Cleanup).await,
+                _ => edge::method_not_allowed("DELETE"),
             },
             admin::NUMBERS_PATH => admin::numbers(request, &env, None).await,
             _ => match path

@@ -326,3 +326,131 @@ pub async fn settle_without_text(
         .await?;
     Ok(settled > 0)
 }
+
+/// Polling-only mode: Phase 2 notes what the dial did and leaves the call for the poll.
+pub async fn record_dial_result(
+    db: &Client,
+    call: &CallRef,
+    dial_call_status: &str,
+) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO active_calls AS c (call_sid, from_number, to_number, dial_call_status)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (call_sid) DO UPDATE SET dial_call_status = EXCLUDED.dial_call_status",
+        &[
+            &call.call_sid,
+            &call.from_number,
+            &call.to_number,
+            &dial_call_status,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+// ---- the fallback poll ------------------------------------------------------------------------
+
+/// Expires every unfinished call (undecided or owed a text) older than `max_age_secs`.
+pub async fn expire_overdue_calls(db: &Client, max_age_secs: u32) -> Result<u64, DbError> {
+    Ok(db
+        .execute(
+            "UPDATE active_calls
+             SET processed = true, processed_at = now(), processed_by = 'poll', outcome = 'expired',
+                 lease_until = NULL
+             WHERE NOT processed
+               AND (outcome IS NULL OR outcome = 'owed')
+               AND received_at < now() - make_interval(secs => $1::int)",
+            &[&(max_age_secs as i32)],
+        )
+        .await?)
+}
+
+#[derive(Debug, Clone)]
+pub struct DueCall {
+    pub call: CallRef,
+    /// A text already decided on whose send failed retryably: no lookup needed, only the retry.
+    pub owed: bool,
+}
+
+/// Leases up to `limit` calls that are due, oldest first. The lease is taken by the UPDATE itself
+/// and `SKIP LOCKED` lets overlapping runs pass each other, so no call is worked on twice at once.
+pub async fn lease_due_calls(
+    db: &Client,
+    limit: u32,
+    callback_grace_secs: u32,
+    lease_secs: u32,
+) -> Result<Vec<DueCall>, DbError> {
+    let rows = db
+        .query(
+            "WITH leased AS (
+                 UPDATE active_calls AS c
+                 SET lease_until = now() + make_interval(secs => $3::int)
+                 FROM (
+                     SELECT call_sid FROM active_calls
+                     WHERE NOT processed
+                       AND (lease_until IS NULL OR lease_until < now())
+                       AND ((outcome IS NULL
+                             AND received_at < now() - make_interval(secs => dial_timeout_secs + $2::int)
+                             AND (next_lookup_at IS NULL OR next_lookup_at <= now()))
+                            OR (outcome = 'owed' AND next_attempt_at <= now()))
+                     ORDER BY received_at
+                     LIMIT $1
+                     FOR UPDATE SKIP LOCKED
+                 ) AS due
+                 WHERE c.call_sid = due.call_sid
+                 RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.received_at
+             )
+             SELECT * FROM leased ORDER BY received_at",
+            &[&(limit as i64), &(callback_grace_secs as i32), &(lease_secs as i32)],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| DueCall {
+            call: CallRef {
+                call_sid: row.get("call_sid"),
+                from_number: row.get("from_number"),
+                to_number: row.get("to_number"),
+            },
+            owed: row.get::<_, Option<String>>("outcome").as_deref() == Some("owed"),
+        })
+        .collect())
+}
+
+/// Hands calls back to the next tick (still in progress, or over this run's budget).
+pub async fn release_leases(db: &Client, call_sids: &[String]) -> Result<(), DbError> {
+    if call_sids.is_empty() {
+        return Ok(());
+    }
+    db.execute(
+        "UPDATE active_calls SET lease_until = NULL WHERE call_sid = ANY($1) AND NOT processed",
+        &[&call_sids],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A lookup failed retryably: back off 1, 2, 4 … 16 minutes, and let any later tick take it once
+/// due. The call's maximum age bounds the number of tries.
+pub async fn record_lookup_failure(db: &Client, call_sid: &str) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE active_calls
+         SET next_lookup_at = now() + make_interval(secs => 60 * power(2, least(lookup_attempts, 4))::int),
+             lookup_attempts = lookup_attempts + 1,
+             lease_until = NULL
+         WHERE call_sid = $1",
+        &[&call_sid],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_processed_calls(db: &Client, older_than_days: u32) -> Result<u64, DbError> {
+    Ok(db
+        .execute(
+            "DELETE FROM active_calls
+             WHERE processed AND processed_at < now() - make_interval(days => $1::int)",
+            &[&(older_than_days as i32)],
+        )
+        .await?)
+}

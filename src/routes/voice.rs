@@ -232,62 +232,49 @@ fn dial_result(
         .param("CallStatus")
         .is_some_and(|s| s != "in-progress");
 
-    let reply = if is_missed(&dial_status) {
+    let polite_goodbye = if caller_gone {
+        twiml::empty()
+    } else {
+        twiml::say_and_hang_up(MISSED)
+    };
+    let what = format!("process {}", call.call_sid);
+    if is_missed(&dial_status) && config.polling_only {
+        log::info(&format!(
+            "[Voice Phase 2] Missed call detected - polling-only mode, the poll will text: {} ({dial_status})",
+            call.call_sid
+        ));
+        in_background(ctx, env, what, move |db| async move {
+            store::record_dial_result(&db, &call, &dial_status).await
+        });
+        Ok(polite_goodbye)
+    } else if is_missed(&dial_status) {
         log::info(&format!(
             "[Voice Phase 2] Missed call detected - processing immediately: {} ({dial_status})",
             call.call_sid
         ));
         let twilio = config.twilio;
-        in_background(
-            ctx,
-            env,
-            format!("process {}", call.call_sid),
-            move |db| async move {
-                handle_missed_call(
-                    &db,
-                    &WorkerFetch,
-                    &twilio,
-                    &call,
-                    ProcessedBy::Callback,
-                    Some(&dial_status),
-                )
-                .await
-            },
-        );
-        if caller_gone {
-            twiml::empty()
-        } else {
-            twiml::say_and_hang_up(MISSED)
-        }
+        in_background(ctx, env, what, move |db| async move {
+            let by = ProcessedBy::Callback;
+            handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&dial_status)).await
+        });
+        Ok(polite_goodbye)
     } else if is_answered(&dial_status) {
         log::info(&format!(
             "[Voice Phase 2] Call {} was answered ({dial_status})",
             call.call_sid
         ));
-        in_background(
-            ctx,
-            env,
-            format!("record {} as answered", call.call_sid),
-            move |db| async move {
-                store::settle_without_text(
-                    &db,
-                    &call,
-                    ProcessedBy::Callback,
-                    "answered",
-                    Some(&dial_status),
-                )
-                .await
-            },
-        );
-        twiml::empty()
+        in_background(ctx, env, what, move |db| async move {
+            let by = ProcessedBy::Callback;
+            store::settle_without_text(&db, &call, by, "answered", Some(&dial_status)).await
+        });
+        Ok(twiml::empty())
     } else {
         log::warn(&format!(
             "[Voice Phase 2] Unrecognised DialCallStatus {dial_status:?} for {}: leaving it to the poll",
             call.call_sid
         ));
-        twiml::empty()
-    };
-    Ok(reply)
+        Ok(twiml::empty())
+    }
 }
 
 /// Runs database work after the TwiML has gone back to Twilio (`waitUntil` allows 30 s).

@@ -1,0 +1,166 @@
+//! The store against a real PostgreSQL (the cluster `make test` starts), without the worker.
+use missed_call_textback::business::BusinessNumberInput;
+use missed_call_textback::database::{self, Client};
+use missed_call_textback::migrations;
+use missed_call_textback::phone_number::PhoneNumber;
+use missed_call_textback::store::{self, CallRef, ProcessedBy};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh, migrated database; returns its URL and a client.
+async fn fresh_database() -> (String, Client) {
+    let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL: run `make test`");
+    let name = format!(
+        "s_{}_{}",
+        std::process::id(),
+        SEQUENCE.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = database::connect_url(&admin_url).await.unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let mut db = database::connect_url(&url).await.unwrap();
+    migrations::run(&mut db).await.unwrap();
+    (url, db)
+}
+
+fn call(sid: &str) -> CallRef {
+    CallRef {
+        call_sid: sid.into(),
+        from_number: "+14155550123".into(),
+        to_number: "+14155559000".into(),
+    }
+}
+
+async fn add_business(db: &Client) {
+    let number = BusinessNumberInput {
+        forward_to: "+14155550100".into(),
+        business_name: "Joe's".into(),
+        sms_template: None,
+        dial_timeout_secs: None,
+        enabled: None,
+    }
+    .validate("+14155559000")
+    .unwrap();
+    store::upsert_business_number(db, &number).await.unwrap();
+}
+
+#[tokio::test]
+async fn migrations_apply_once() {
+    let (_, mut db) = fresh_database().await;
+    assert_eq!(
+        migrations::run(&mut db).await.unwrap(),
+        Vec::<u32>::new(),
+        "a second run applies nothing"
+    );
+    let recorded: i64 = db
+        .query_one("SELECT count(*) FROM schema_migrations", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded as usize, migrations::MIGRATIONS.len());
+    let index: String = db
+        .query_one("SELECT indexdef FROM pg_indexes WHERE indexname = 'active_calls_unprocessed_received_at'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(index.contains("WHERE (NOT processed)"), "{index}");
+}
+
+#[tokio::test]
+async fn exactly_one_of_many_concurrent_claims_wins() {
+    let (url, db) = fresh_database().await;
+    add_business(&db).await;
+    let mut clients = Vec::new();
+    for _ in 0..30 {
+        clients.push(database::connect_url(&url).await.unwrap());
+    }
+    let target = call("CA1");
+    let claims = futures::future::join_all(
+        clients
+            .iter()
+            .map(|c| store::claim_for_text(c, &target, ProcessedBy::Callback, Some("busy"))),
+    )
+    .await;
+    let winners: Vec<_> = claims.into_iter().filter_map(Result::unwrap).collect();
+    assert_eq!(winners.len(), 1);
+    assert_eq!(winners[0].attempt, 1);
+    assert_eq!(winners[0].business.as_ref().unwrap().0, "Joe's");
+}
+
+#[tokio::test]
+async fn owed_texts_are_claimable_again_only_when_due() {
+    let (_, db) = fresh_database().await;
+    add_business(&db).await;
+    let c = call("CA2");
+    assert!(store::claim_for_text(&db, &c, ProcessedBy::Callback, None)
+        .await
+        .unwrap()
+        .is_some());
+    store::record_sms_failure(&db, "CA2", "http-500", Some(600))
+        .await
+        .unwrap();
+    assert!(
+        store::claim_for_text(&db, &c, ProcessedBy::Poll, None)
+            .await
+            .unwrap()
+            .is_none(),
+        "not yet due"
+    );
+    db.execute(
+        "UPDATE active_calls SET next_attempt_at = now() - interval '1 s'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let retry = store::claim_for_text(&db, &c, ProcessedBy::Poll, None)
+        .await
+        .unwrap()
+        .expect("due again");
+    assert_eq!(retry.attempt, 2);
+    store::record_sms_sent(&db, "CA2", "SM1").await.unwrap();
+    assert!(
+        store::claim_for_text(&db, &c, ProcessedBy::Poll, None)
+            .await
+            .unwrap()
+            .is_none(),
+        "texted is final"
+    );
+    assert!(
+        !store::settle_without_text(&db, &c, ProcessedBy::Callback, "answered", None)
+            .await
+            .unwrap()
+    );
+    let outcome: String = db
+        .query_one("SELECT outcome FROM active_calls", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(outcome, "texted");
+}
+
+#[tokio::test]
+async fn recording_an_incoming_call_is_idempotent() {
+    let (_, db) = fresh_database().await;
+    let to = PhoneNumber::parse("+14155559000").unwrap();
+    assert!(store::record_incoming_call(&db, "CA3", "+14155550123", &to)
+        .await
+        .unwrap()
+        .is_none());
+    add_business(&db).await;
+    for _ in 0..3 {
+        let business = store::record_incoming_call(&db, "CA3", "+14155550123", &to)
+            .await
+            .unwrap();
+        assert_eq!(business.unwrap().forward_to.as_str(), "+14155550100");
+    }
+    let rows: i64 = db
+        .query_one("SELECT count(*) FROM active_calls", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 1);
+}
