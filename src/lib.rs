@@ -68,10 +68,15 @@ mod entry {
     }
 
     #[event(scheduled)]
-    async fn scheduled(event: ScheduledEvent, _env: Env, _ctx: ScheduleContext) {
-        crate::log::warn(&format!(
-            "[Scheduled] unknown cron {:?}: ignored",
-            event.cron()
-        ));
+    async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+        let cron = event.cron();
+        match Job::for_cron(&cron) {
+            Some(job) => {
+                if let Err(reason) = cron::run(job, &env).await {
+                    crate::log::error(&format!("[Scheduled] {job:?} ({cron}) failed: {reason}"));
+                }
+            }
+            None => crate::log::warn(&format!("[Scheduled] Unknown cron {cron:?}: ignored")),
+        }
     }
 }

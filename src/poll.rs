@@ -29,8 +29,10 @@ pub struct PollSummary {
     pub failed: u32,
     /// Retryable problems (429, 5xx, timeouts): those calls are retried on a later tick.
     pub errors: u32,
-    /// Due calls left for the next tick because this run's Twilio budget ran out.
+    /// Due calls this run leased but left for the next tick because its Twilio budget ran out.
     pub deferred: u32,
+    /// The run leased as many calls as its budget allows, so more may be waiting behind them.
+    pub more_due: bool,
     pub twilio_requests: u32,
 }
 
@@ -125,6 +127,7 @@ pub async fn check_missed_calls(
         due.len()
     ));
 
+    summary.more_due = due.len() as u32 == settings.twilio_budget;
     let http = Counted::new(http);
     let mut handed_back = Vec::new();
     for (index, due_call) in due.iter().enumerate() {

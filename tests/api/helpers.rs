@@ -34,12 +34,24 @@ fn unique(prefix: &str) -> String {
     )
 }
 
+static NEXT_PORT: AtomicU32 = AtomicU32::new(0);
+
+/// A port no one is listening on, from below the kernel's ephemeral range (32768+) so that no
+/// outgoing connection can take it between this check and the listener's bind. Each test process
+/// walks its own stretch of the range, so parallel test binaries rarely even try the same port.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let _ = NEXT_PORT.compare_exchange(
+        0,
+        20_000 + (std::process::id() % 600) * 20,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let port = 20_000 + (NEXT_PORT.fetch_add(1, Ordering::SeqCst) - 20_000) % 12_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
+            return port as u16;
+        }
+    }
 }
 
 /// The cluster `make test` starts; its URL names the maintenance database.
@@ -161,10 +173,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .await
         .unwrap();
 
-    let port = free_port();
-    let address = format!("http://127.0.0.1:{port}");
     let mut vars: Vec<(&str, Option<String>)> = vec![
-        ("APP_URL", Some(address.clone())),
         ("CRON_SECRET", Some(CRON_SECRET.into())),
         ("ADMIN_TOKEN", Some(ADMIN_TOKEN.into())),
         ("TWILIO_ACCOUNT_SID", Some(account_sid)),
@@ -175,19 +184,59 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         vars.retain(|(n, _)| *n != name);
         vars.push((name, value));
     }
-    let worker = start_worker(&workdir, port, &vars, &worker_db_url);
-    let app = TestApp {
-        address,
-        db_url,
-        db,
-        twilio,
-        http: reqwest::Client::new(),
-        worker,
-        workdir,
-        cluster,
-    };
-    app.wait_until_serving().await;
-    app
+    // Another process may still take the port first; then wrangler says so and we try another.
+    for _attempt in 0..5 {
+        let port = free_port();
+        let address = format!("http://127.0.0.1:{port}");
+        let mut attempt_vars = vars.clone();
+        if !attempt_vars.iter().any(|(n, _)| *n == "APP_URL") {
+            attempt_vars.push(("APP_URL", Some(address.clone())));
+        }
+        let mut worker = start_worker(&workdir, port, &attempt_vars, &worker_db_url);
+        if !worker_became_ready(&mut worker, &workdir, port).await {
+            stop_process_group(&mut worker);
+            continue;
+        }
+        return TestApp {
+            address,
+            db_url,
+            db,
+            twilio,
+            http: reqwest::Client::new(),
+            worker,
+            workdir,
+            cluster,
+        };
+    }
+    panic!("no worker started after 5 attempts: {}", workdir.display());
+}
+
+/// Waits for this worker's own "Ready on" line for `port`: a bare connect could reach another
+/// test's worker that took the port.
+async fn worker_became_ready(worker: &mut Child, workdir: &Path, port: u16) -> bool {
+    let ready = format!("Ready on http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        let log = std::fs::read_to_string(workdir.join("worker.log")).unwrap_or_default();
+        if log.contains(&ready) {
+            return true;
+        }
+        if log.contains("Address already in use") || worker.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "worker did not start within 90 s:\n{}",
+        std::fs::read_to_string(workdir.join("worker.log")).unwrap_or_default()
+    );
+}
+
+fn stop_process_group(child: &mut Child) {
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGKILL);
+    }
+    let _ = child.wait();
 }
 
 fn start_worker(workdir: &Path, port: u16, vars: &[(&str, Option<String>)], db_url: &str) -> Child {
@@ -264,11 +313,7 @@ fn start_worker(workdir: &Path, port: u16, vars: &[(&str, Option<String>)], db_u
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let group = self.worker.id() as i32;
-        unsafe {
-            libc::kill(-group, libc::SIGKILL);
-        }
-        let _ = self.worker.wait();
+        stop_process_group(&mut self.worker);
         if let Some(cluster) = &self.cluster {
             // Best effort: a failed stop must not turn a test failure into an abort.
             let _ = Command::new("bash")
@@ -301,23 +346,6 @@ impl Reply {
 }
 
 impl TestApp {
-    async fn wait_until_serving(&self) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while Instant::now() < deadline {
-            if self
-                .http
-                .get(format!("{}/__ready", self.address))
-                .send()
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("worker did not start within 90 s:\n{}", self.worker_log());
-    }
-
     /// Worker log lines reach the file a moment after the response; wait for the line to appear.
     pub async fn assert_logged(&self, needle: &str) {
         self.assert_logged_times(needle, 1).await
@@ -395,21 +423,87 @@ impl TestApp {
 
     /// Phase 1 for `call_sid` from CALLER to TWILIO_NUMBER.
     pub async fn incoming_call(&self, call_sid: &str) -> Reply {
-        self.post_voice("", &call_params(call_sid, "ringing")).await
+        self.incoming_call_from(call_sid, CALLER).await
+    }
+
+    pub async fn incoming_call_from(&self, call_sid: &str, from: &str) -> Reply {
+        self.post_voice("", &call_params_from(call_sid, "ringing", from))
+            .await
     }
 
     /// Phase 2 with `dial_status`, at the action URL Phase 1 would have given.
     pub async fn dial_result(&self, call_sid: &str, dial_status: &str) -> Reply {
-        let mut params = call_params(call_sid, "in-progress");
+        self.dial_result_from(call_sid, CALLER, dial_status).await
+    }
+
+    pub async fn dial_result_from(&self, call_sid: &str, from: &str, dial_status: &str) -> Reply {
+        let mut params = call_params_from(call_sid, "in-progress", from);
         let child = format!("CA{}", "f".repeat(32));
         params.extend([
             ("DialCallStatus", dial_status),
             ("DialCallSid", child.as_str()),
             ("DialCallDuration", "0"),
         ]);
-        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, *v)).collect();
-        self.post_voice(&dial_query(CALLER, TWILIO_NUMBER), &params)
+        self.post_voice(&dial_query(from, TWILIO_NUMBER), &params)
             .await
+    }
+
+    /// `GET /api/cron/check-missed-calls` with the right bearer; returns the run's summary.
+    pub async fn run_poll(&self) -> serde_json::Value {
+        let reply = self
+            .request(
+                reqwest::Method::GET,
+                "/api/cron/check-missed-calls",
+                Some(CRON_SECRET),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()
+    }
+
+    /// What Cloudflare does when a cron trigger fires (wrangler dev --test-scheduled).
+    pub async fn fire_cron(&self, cron: &str) -> Reply {
+        let query = serde_urlencoded::to_string([("cron", cron)]).unwrap();
+        self.get(&format!("/__scheduled?{query}")).await
+    }
+
+    /// Moves a call's arrival into the past, as if the callback's grace had run out.
+    pub async fn age_call(&self, call_sid: &str, seconds: i32) {
+        let updated = self
+            .db
+            .execute(
+                "UPDATE active_calls SET received_at = now() - make_interval(secs => $2::int) WHERE call_sid = $1",
+                &[&call_sid, &seconds],
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated, 1, "no row for {call_sid}");
+    }
+
+    /// Lets the backoff of a failed lookup or send run out now.
+    pub async fn end_backoff(&self, call_sid: &str) {
+        self.db
+            .execute(
+                "UPDATE active_calls SET next_lookup_at = LEAST(next_lookup_at, now()),
+                     next_attempt_at = LEAST(next_attempt_at, now()) WHERE call_sid = $1",
+                &[&call_sid],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Calls API requests about `call_sid`: its child legs or the call itself.
+    pub fn call_lookups(&self, call_sid: &str) -> usize {
+        let own_path = format!("/Calls/{call_sid}.json");
+        self.twilio
+            .requests()
+            .iter()
+            .filter(|r| r.is_call_lookup())
+            .filter(|r| {
+                r.query_value("ParentCallSid") == Some(call_sid) || r.path.ends_with(&own_path)
+            })
+            .count()
     }
 
     pub async fn configure_number(&self, twilio_number: &str, body: serde_json::Value) -> Reply {
@@ -542,15 +636,23 @@ pub fn call_sid(n: u32) -> String {
 }
 
 pub fn call_params<'a>(call_sid: &'a str, status: &'a str) -> Vec<(&'a str, &'a str)> {
+    call_params_from(call_sid, status, CALLER)
+}
+
+pub fn call_params_from<'a>(
+    call_sid: &'a str,
+    status: &'a str,
+    from: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("AccountSid", "AC00000000000000000000000000000000"),
         ("ApiVersion", "2010-04-01"),
         ("CallSid", call_sid),
         ("CallStatus", status),
         ("Called", TWILIO_NUMBER),
-        ("Caller", CALLER),
+        ("Caller", from),
         ("Direction", "inbound"),
-        ("From", CALLER),
+        ("From", from),
         ("To", TWILIO_NUMBER),
     ]
 }

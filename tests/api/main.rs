@@ -2,5 +2,6 @@
 mod admin;
 mod health;
 mod helpers;
+mod poll;
 mod readme;
 mod voice;

@@ -1,0 +1,440 @@
+use crate::helpers::*;
+use missed_call_textback::twilio_double::MessageScript;
+use reqwest::Method;
+
+/// Well past the default 20 s dial timeout + 20 s grace.
+const DUE: i32 = 60;
+
+/// A recorded Phase 1 whose callback never arrives, with Twilio scripted to report it.
+async fn lost_callback(app: &TestApp, sid: &str, from: &str, parent: &str, children: &[&str]) {
+    assert_eq!(app.incoming_call_from(sid, from).await.status, 200);
+    app.age_call(sid, DUE).await;
+    app.twilio.script_call(sid, parent, children);
+}
+
+fn caller(n: u32) -> String {
+    format!("+1415666{n:04}")
+}
+
+#[tokio::test]
+async fn a_lost_callback_is_texted_by_the_poll_exactly_once() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    lost_callback(&app, &sid, CALLER, "completed", &["no-answer"]).await;
+
+    let summary = app.run_poll().await;
+    assert_eq!(summary["checked"], 1, "{summary}");
+    assert_eq!(summary["texted"], 1, "{summary}");
+    assert_eq!(
+        summary["twilio_requests"], 2,
+        "child legs + the text: {summary}"
+    );
+    let row = app.call_row(&sid).await.unwrap();
+    assert_eq!(row.outcome.as_deref(), Some("texted"));
+    assert_eq!(row.processed_by.as_deref(), Some("poll"));
+    assert_eq!(row.dial_call_status.as_deref(), Some("no-answer"));
+    app.assert_logged("[Check Missed Calls] Found 1 calls to check")
+        .await;
+    app.assert_logged("[Check Missed Calls - FALLBACK] Missed call detected")
+        .await;
+
+    let again = app.run_poll().await;
+    assert_eq!(again["checked"], 0, "{again}");
+    assert_eq!(app.wait_for_sms(1).await.len(), 1);
+    assert_eq!(app.call_lookups(&sid), 1);
+}
+
+#[tokio::test]
+async fn not_yet_due_calls_are_left_to_the_callback() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    app.incoming_call(&sid).await;
+    app.twilio.script_call(&sid, "in-progress", &["ringing"]);
+    let summary = app.run_poll().await;
+    assert_eq!(summary["checked"], 0, "{summary}");
+    assert_eq!(app.call_lookups(&sid), 0);
+}
+
+#[tokio::test]
+async fn callback_and_poll_racing_text_once_each_time() {
+    let app = spawn_app_with(Options {
+        vars: vec![("POLL_TWILIO_BUDGET", Some("1000".into()))],
+        ..Options::default()
+    })
+    .await;
+    app.configure_default_number().await;
+    for n in 0..100 {
+        let sid = call_sid(n);
+        let from = caller(n);
+        lost_callback(&app, &sid, &from, "completed", &["no-answer"]).await;
+        let (callback, poll) = tokio::join!(
+            app.dial_result_from(&sid, &from, "no-answer"),
+            app.run_poll()
+        );
+        assert_eq!(callback.status, 200);
+        assert!(poll["texted"].as_u64().unwrap() <= 1, "{poll}");
+    }
+    let texts = app.wait_for_sms(100).await;
+    assert_eq!(texts.len(), 100);
+    for n in 0..100 {
+        assert_eq!(app.twilio.messages_to(&caller(n)).len(), 1, "call {n}");
+    }
+}
+
+#[tokio::test]
+async fn the_child_leg_decides_answered_in_progress_and_hung_up() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let answered = call_sid(1);
+    let ringing = call_sid(2);
+    let hung_up = call_sid(3);
+    lost_callback(&app, &answered, &caller(1), "completed", &["completed"]).await;
+    lost_callback(&app, &ringing, &caller(2), "in-progress", &[]).await;
+    lost_callback(&app, &hung_up, &caller(3), "completed", &[]).await;
+
+    let first = app.run_poll().await;
+    assert_eq!(
+        (
+            first["checked"].as_u64(),
+            first["answered"].as_u64(),
+            first["in_progress"].as_u64(),
+            first["texted"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1), Some(1)),
+        "{first}"
+    );
+    assert_eq!(
+        app.call_row(&answered).await.unwrap().outcome.as_deref(),
+        Some("answered")
+    );
+    assert!(app.twilio.messages_to(&caller(1)).is_empty());
+    let waiting = app.call_row(&ringing).await.unwrap();
+    assert!(
+        !waiting.processed && waiting.outcome.is_none(),
+        "{waiting:?}"
+    );
+    assert!(app.twilio.messages_to(&caller(2)).is_empty());
+    assert_eq!(
+        app.twilio.messages_to(&caller(3)).len(),
+        1,
+        "a caller who hung up before the forward is texted"
+    );
+    assert_eq!(
+        app.call_row(&hung_up)
+            .await
+            .unwrap()
+            .dial_call_status
+            .as_deref(),
+        Some("hung-up-before-dial")
+    );
+
+    // A later tick: the forward has now rung out.
+    app.twilio.script_call(&ringing, "completed", &["busy"]);
+    let second = app.run_poll().await;
+    assert_eq!(
+        (second["checked"].as_u64(), second["texted"].as_u64()),
+        (Some(1), Some(1)),
+        "{second}"
+    );
+    assert_eq!(app.twilio.messages_to(&caller(2)).len(), 1);
+    assert_eq!(app.run_poll().await["checked"], 0);
+}
+
+#[tokio::test]
+async fn unknown_sids_are_cleaned_up_and_lookup_errors_retried() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let unknown = call_sid(1);
+    assert_eq!(
+        app.incoming_call_from(&unknown, &caller(1)).await.status,
+        200
+    );
+    app.age_call(&unknown, DUE).await;
+    let flaky = call_sid(2);
+    lost_callback(&app, &flaky, &caller(2), "completed", &["no-answer"]).await;
+    app.twilio.fail_lookups(&flaky, 1);
+
+    let first = app.run_poll().await;
+    assert_eq!(
+        (first["cleaned_up"].as_u64(), first["errors"].as_u64()),
+        (Some(1), Some(1)),
+        "{first}"
+    );
+    // No child legs, then the call itself: 404.
+    let asked = app.call_lookups(&unknown);
+    assert_eq!(asked, 2);
+    let row = app.call_row(&unknown).await.unwrap();
+    assert_eq!(
+        (row.outcome.as_deref(), row.processed),
+        (Some("not_found"), true)
+    );
+    app.assert_logged("Twilio does not know").await;
+    assert!(app.twilio.messages_to(&caller(2)).is_empty());
+
+    // Backed off: the next tick leaves it alone until the backoff ends.
+    assert_eq!(app.run_poll().await["checked"], 0);
+    app.end_backoff(&flaky).await;
+    let retried = app.run_poll().await;
+    assert_eq!(retried["texted"], 1, "{retried}");
+    assert_eq!(app.run_poll().await["checked"], 0);
+    assert_eq!(
+        app.call_lookups(&unknown),
+        asked,
+        "a 404 is final: never asked again"
+    );
+    assert_eq!(app.wait_for_sms(1).await.len(), 1);
+}
+
+#[tokio::test]
+async fn overlapping_runs_never_share_a_call() {
+    let app = spawn_app_with(Options {
+        vars: vec![("POLL_TWILIO_BUDGET", Some("1000".into()))],
+        ..Options::default()
+    })
+    .await;
+    app.configure_default_number().await;
+    for n in 0..30 {
+        lost_callback(&app, &call_sid(n), &caller(n), "completed", &["no-answer"]).await;
+    }
+    let (a, b, c) = tokio::join!(app.run_poll(), app.run_poll(), app.run_poll());
+    let checked: u64 = [&a, &b, &c]
+        .iter()
+        .map(|s| s["checked"].as_u64().unwrap())
+        .sum();
+    assert_eq!(checked, 30, "{a} {b} {c}");
+    let lookups = app
+        .twilio
+        .requests()
+        .iter()
+        .filter(|r| r.is_call_lookup())
+        .count();
+    assert_eq!(lookups, 30, "every call looked up exactly once");
+    assert_eq!(app.wait_for_sms(30).await.len(), 30);
+}
+
+#[tokio::test]
+async fn the_twilio_budget_bounds_each_run_oldest_first() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    // Insert 200 lost callbacks directly: oldest is call 0.
+    for n in 0..200u32 {
+        let sid = call_sid(n);
+        app.db
+            .execute(
+                "INSERT INTO active_calls (call_sid, from_number, to_number, received_at)
+                 VALUES ($1, $2, $3, now() - make_interval(secs => 600 - $4::int))",
+                &[&sid, &caller(n), &TWILIO_NUMBER, &(n as i32)],
+            )
+            .await
+            .unwrap();
+        app.twilio.script_call(&sid, "completed", &["no-answer"]);
+    }
+    let mut texted_so_far = 0;
+    for run in 0..3 {
+        let before = app.twilio.requests().len();
+        let summary = app.run_poll().await;
+        let used = app.twilio.requests().len() - before;
+        assert!(
+            used <= 45,
+            "run {run} made {used} Twilio requests: {summary}"
+        );
+        assert_eq!(
+            summary["twilio_requests"].as_u64(),
+            Some(used as u64),
+            "{summary}"
+        );
+        let texted = summary["texted"].as_u64().unwrap() as u32;
+        assert!(texted > 0);
+        // A run leases at most `budget` due calls; those it had no budget left for go back.
+        assert_eq!(
+            summary["deferred"].as_u64(),
+            Some(45 - texted as u64),
+            "{summary}"
+        );
+        assert_eq!(summary["more_due"], true, "{summary}");
+        // Oldest first: exactly the next `texted` callers got their text.
+        for n in texted_so_far..texted_so_far + texted {
+            assert_eq!(
+                app.twilio.messages_to(&caller(n)).len(),
+                1,
+                "call {n} in run {run}"
+            );
+        }
+        assert!(app
+            .twilio
+            .messages_to(&caller(texted_so_far + texted))
+            .is_empty());
+        texted_so_far += texted;
+    }
+    app.assert_logged("Twilio budget of 45 requests used up")
+        .await;
+}
+
+#[tokio::test]
+async fn old_calls_expire_and_owed_texts_are_retried_once() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let stale = call_sid(1);
+    lost_callback(&app, &stale, &caller(1), "completed", &["no-answer"]).await;
+    app.age_call(&stale, 3 * 3600).await;
+
+    app.twilio.script_message(
+        &caller(2),
+        MessageScript::Error {
+            status: 429,
+            code: 20429,
+        },
+    );
+    let owed = call_sid(2);
+    app.dial_result_from(&owed, &caller(2), "no-answer").await;
+    app.wait_for_call(&owed, |row| row.outcome.as_deref() == Some("owed"))
+        .await;
+
+    let first = app.run_poll().await;
+    assert_eq!(
+        (first["expired"].as_u64(), first["checked"].as_u64()),
+        (Some(1), Some(0)),
+        "{first}"
+    );
+    let row = app.call_row(&stale).await.unwrap();
+    assert_eq!(
+        (row.outcome.as_deref(), row.processed),
+        (Some("expired"), true)
+    );
+    assert_eq!(app.call_lookups(&stale), 0);
+
+    app.end_backoff(&owed).await;
+    let retry = app.run_poll().await;
+    assert_eq!(
+        (retry["checked"].as_u64(), retry["texted"].as_u64()),
+        (Some(1), Some(1)),
+        "{retry}"
+    );
+    assert_eq!(
+        retry["twilio_requests"], 1,
+        "an owed text needs no lookup: {retry}"
+    );
+    let row = app.call_row(&owed).await.unwrap();
+    assert_eq!(
+        (row.outcome.as_deref(), row.sms_attempts),
+        (Some("texted"), 2)
+    );
+    assert_eq!(app.run_poll().await["checked"], 0);
+    assert_eq!(
+        app.twilio.messages_to(&caller(2)).len(),
+        2,
+        "one refused, one sent"
+    );
+    assert!(app.twilio.messages_to(&caller(1)).is_empty());
+}
+
+#[tokio::test]
+async fn cleanup_deletes_exactly_the_old_processed_calls() {
+    let app = spawn_app().await;
+    let rows = [
+        ("CAold_processed_1", true, 8 * 86_400),
+        ("CAold_processed_2", true, 30 * 86_400),
+        ("CArecent_processed", true, 6 * 86_400),
+        ("CAold_unprocessed", false, 8 * 86_400),
+    ];
+    for (sid, processed, age) in rows {
+        app.db
+            .execute(
+                "INSERT INTO active_calls (call_sid, from_number, to_number, received_at, processed, processed_at)
+                 VALUES ($1, $2, $3, now() - make_interval(secs => $5::int), $4,
+                         CASE WHEN $4 THEN now() - make_interval(secs => $5::int) END)",
+                &[&sid, &CALLER, &TWILIO_NUMBER, &processed, &age],
+            )
+            .await
+            .unwrap();
+    }
+    for token in [None, Some("wrong")] {
+        let denied = app
+            .request(Method::DELETE, "/api/cron/cleanup-old-calls", token, None)
+            .await;
+        assert_eq!(denied.status, 401);
+        let denied = app
+            .request(Method::GET, "/api/cron/check-missed-calls", token, None)
+            .await;
+        assert_eq!(denied.status, 401);
+    }
+    assert_eq!(app.count_calls().await, 4);
+    let reply = app
+        .request(
+            Method::DELETE,
+            "/api/cron/cleanup-old-calls",
+            Some(CRON_SECRET),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json(), serde_json::json!({ "deleted": 2 }));
+    assert!(app.call_row("CArecent_processed").await.is_some());
+    assert!(app.call_row("CAold_unprocessed").await.is_some());
+    assert_eq!(app.count_calls().await, 2);
+}
+
+#[tokio::test]
+async fn cron_triggers_run_their_jobs_and_unknown_ones_are_ignored() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    lost_callback(&app, &sid, CALLER, "completed", &["canceled"]).await;
+    assert_eq!(app.fire_cron("*/1 * * * *").await.status, 200);
+    let row = app.wait_for_call(&sid, |row| row.processed).await;
+    assert_eq!(
+        (row.outcome.as_deref(), row.processed_by.as_deref()),
+        (Some("texted"), Some("poll"))
+    );
+
+    app.db
+        .execute(
+            "UPDATE active_calls SET processed_at = now() - interval '8 days'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(app.fire_cron("0 4 * * 1").await.status, 200);
+    app.assert_logged("[Cleanup] Deleted 1 processed calls older than 7 days")
+        .await;
+    assert_eq!(app.count_calls().await, 0);
+
+    assert_eq!(app.fire_cron("5 5 5 5 5").await.status, 200);
+    app.assert_logged("[Scheduled] Unknown cron \"5 5 5 5 5\": ignored")
+        .await;
+}
+
+#[tokio::test]
+async fn polling_only_mode_leaves_the_text_to_the_poll() {
+    let app = spawn_app_with(Options {
+        vars: vec![("POLLING_ONLY", Some("true".into()))],
+        ..Options::default()
+    })
+    .await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    app.incoming_call(&sid).await;
+    let reply = app.dial_result(&sid, "no-answer").await;
+    assert!(reply.body.contains("<Hangup/>"), "{}", reply.body);
+    let row = app
+        .wait_for_call(&sid, |row| row.dial_call_status.is_some())
+        .await;
+    assert_eq!(
+        (row.dial_call_status.as_deref(), row.outcome.as_deref()),
+        (Some("no-answer"), None)
+    );
+    app.assert_logged("polling-only mode, the poll will text")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        app.sms_requests().is_empty(),
+        "Phase 2 must not text in polling-only mode"
+    );
+
+    app.age_call(&sid, DUE).await;
+    app.twilio.script_call(&sid, "completed", &["no-answer"]);
+    assert_eq!(app.run_poll().await["texted"], 1);
+    assert_eq!(app.wait_for_sms(1).await.len(), 1);
+}
