@@ -15,3 +15,7 @@ test: setup
 # Places a simulated call against `make dev`: make simulate-call STATUS=busy
 simulate-call:
 	cargo run -q --example simulate_call -- --status $(or $(STATUS),no-answer)
+
+# Prints latency and cost figures: make bench (both), make bench BENCH=fast_path or BENCH=poll
+bench: setup
+	bash scripts/with-test-cluster.sh cargo bench $(if $(BENCH),--bench $(BENCH),)

@@ -1,25 +1,5 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, native tests against a real PostgreSQL, and end-to-end tests against
-# the worker in workerd. Starts (and stops) a throwaway test cluster of its own.
+# the worker in workerd. Extra arguments go to the test binaries (e.g. a test name filter).
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
-cd "$ROOT"
-
-bash scripts/build.sh
-
-cluster="$LOCAL_DIR/test-pg"
-bash scripts/pg.sh stop "$cluster" 2>/dev/null || true
-rm -rf "$cluster"
-port=$(free_port)
-bash scripts/pg.sh start "$cluster" "$port" fsync=off synchronous_commit=off full_page_writes=off
-export TEST_PROCESS_GROUPS_FILE="$LOCAL_DIR/test-process-groups"
-: >"$TEST_PROCESS_GROUPS_FILE"
-finish() {
-  # Workers a crashed test binary could not stop itself; the harness listed every one it started.
-  while read -r group; do kill -KILL -- "-$group" 2>/dev/null || true; done <"$TEST_PROCESS_GROUPS_FILE"
-  bash scripts/pg.sh stop "$cluster"
-}
-trap finish EXIT
-export TEST_DATABASE_URL="postgresql://app:app@127.0.0.1:$port/postgres"
-
-cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}" "$@"
+exec bash "$(dirname "$0")/with-test-cluster.sh" cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}" "$@"

@@ -372,6 +372,26 @@ pub struct DueCall {
     pub owed: bool,
 }
 
+const LEASE_DUE_CALLS: &str = "WITH leased AS (
+     UPDATE active_calls AS c
+     SET lease_until = now() + make_interval(secs => $3::int)
+     FROM (
+         SELECT call_sid FROM active_calls
+         WHERE NOT processed
+           AND (lease_until IS NULL OR lease_until < now())
+           AND ((outcome IS NULL
+                 AND received_at < now() - make_interval(secs => dial_timeout_secs + $2::int)
+                 AND (next_lookup_at IS NULL OR next_lookup_at <= now()))
+                OR (outcome = 'owed' AND next_attempt_at <= now()))
+         ORDER BY received_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+     ) AS due
+     WHERE c.call_sid = due.call_sid
+     RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.received_at
+ )
+ SELECT * FROM leased ORDER BY received_at";
+
 /// Leases up to `limit` calls that are due, oldest first. The lease is taken by the UPDATE itself
 /// and `SKIP LOCKED` lets overlapping runs pass each other, so no call is worked on twice at once.
 pub async fn lease_due_calls(
@@ -382,26 +402,12 @@ pub async fn lease_due_calls(
 ) -> Result<Vec<DueCall>, DbError> {
     let rows = db
         .query(
-            "WITH leased AS (
-                 UPDATE active_calls AS c
-                 SET lease_until = now() + make_interval(secs => $3::int)
-                 FROM (
-                     SELECT call_sid FROM active_calls
-                     WHERE NOT processed
-                       AND (lease_until IS NULL OR lease_until < now())
-                       AND ((outcome IS NULL
-                             AND received_at < now() - make_interval(secs => dial_timeout_secs + $2::int)
-                             AND (next_lookup_at IS NULL OR next_lookup_at <= now()))
-                            OR (outcome = 'owed' AND next_attempt_at <= now()))
-                     ORDER BY received_at
-                     LIMIT $1
-                     FOR UPDATE SKIP LOCKED
-                 ) AS due
-                 WHERE c.call_sid = due.call_sid
-                 RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.received_at
-             )
-             SELECT * FROM leased ORDER BY received_at",
-            &[&(limit as i64), &(callback_grace_secs as i32), &(lease_secs as i32)],
+            LEASE_DUE_CALLS,
+            &[
+                &(limit as i64),
+                &(callback_grace_secs as i32),
+                &(lease_secs as i32),
+            ],
         )
         .await?;
     Ok(rows
@@ -453,4 +459,22 @@ pub async fn delete_processed_calls(db: &Client, older_than_days: u32) -> Result
             &[&(older_than_days as i32)],
         )
         .await?)
+}
+
+/// The plan of the due-calls claim as EXPLAIN ANALYZE runs it, rolled back so nothing is leased.
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn explain_lease_due_calls(
+    db: &mut Client,
+    limit: u32,
+    callback_grace_secs: u32,
+) -> Result<Vec<String>, DbError> {
+    let tx = db.transaction().await?;
+    let rows = tx
+        .query(
+            &format!("EXPLAIN (ANALYZE, BUFFERS) {LEASE_DUE_CALLS}"),
+            &[&(limit as i64), &(callback_grace_secs as i32), &60i32],
+        )
+        .await?;
+    tx.rollback().await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
 }

@@ -1,31 +1,14 @@
 //! The store against a real PostgreSQL (the cluster `make test` starts), without the worker.
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use helpers::fresh_test_database as fresh_database;
 use missed_call_textback::business::BusinessNumberInput;
 use missed_call_textback::database::{self, Client};
 use missed_call_textback::migrations;
 use missed_call_textback::phone_number::PhoneNumber;
 use missed_call_textback::store::{self, CallRef, ProcessedBy};
-use std::sync::atomic::{AtomicU32, Ordering};
-
-static SEQUENCE: AtomicU32 = AtomicU32::new(0);
-
-/// A fresh, migrated database; returns its URL and a client.
-async fn fresh_database() -> (String, Client) {
-    let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL: run `make test`");
-    let name = format!(
-        "s_{}_{}",
-        std::process::id(),
-        SEQUENCE.fetch_add(1, Ordering::Relaxed)
-    );
-    let admin = database::connect_url(&admin_url).await.unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    let mut db = database::connect_url(&url).await.unwrap();
-    migrations::run(&mut db).await.unwrap();
-    (url, db)
-}
 
 fn call(sid: &str) -> CallRef {
     CallRef {

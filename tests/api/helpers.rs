@@ -66,6 +66,30 @@ fn with_database(url: &str, name: &str) -> String {
     format!("{base}/{name}")
 }
 
+/// A new database on the cluster at `admin_url`, migrated; its URL and a client.
+pub async fn fresh_database(admin_url: &str) -> (String, Client) {
+    let name = unique("t_");
+    let admin = database::connect_url(admin_url)
+        .await
+        .expect("connect to the test cluster");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let url = with_database(admin_url, &name);
+    let mut db = database::connect_url(&url).await.unwrap();
+    migrations::run(&mut db)
+        .await
+        .expect("migrate the test database");
+    (url, db)
+}
+
+/// A fresh database on the shared test cluster, for tests that need no worker (tests/store.rs).
+#[allow(dead_code)]
+pub async fn fresh_test_database() -> (String, Client) {
+    fresh_database(&test_cluster_url()).await
+}
+
 pub enum Database {
     /// A fresh database on the shared test cluster.
     Shared,
@@ -144,19 +168,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         }
         _ => (None, test_cluster_url()),
     };
-    let db_name = unique("t_");
-    let admin = database::connect_url(&admin_url)
-        .await
-        .expect("connect to the test cluster");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db_name}"))
-        .await
-        .unwrap();
-    let db_url = with_database(&admin_url, &db_name);
-    let mut db = database::connect_url(&db_url).await.unwrap();
-    migrations::run(&mut db)
-        .await
-        .expect("migrate the test database");
+    let (db_url, db) = fresh_database(&admin_url).await;
     let worker_db_url = match options.database {
         Database::Unreachable => format!("postgresql://app:app@127.0.0.1:{}/nowhere", free_port()),
         _ => db_url.clone(),
@@ -592,6 +604,12 @@ impl TestApp {
             .await
             .unwrap()
             .get(0)
+    }
+
+    /// For the benchmarks, which load the database directly.
+    #[allow(dead_code)]
+    pub fn db_url(&self) -> String {
+        self.db_url.clone()
     }
 
     pub fn stop_database(&self) {

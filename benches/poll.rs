@@ -1,0 +1,116 @@
+//! Cost of one poll run with 10, 100 and 1,000 due calls (Twilio requests, database statements,
+//! wall time), and EXPLAIN ANALYZE of the due-calls claim on 1,000,000 rows of which 1,000 are
+//! pending. Prints figures; asserts nothing about time. `make bench BENCH=poll`.
+#[path = "../tests/api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use helpers::*;
+use missed_call_textback::store;
+use std::time::{Duration, Instant};
+
+/// Transactions Postgres counted in this database. tokio-postgres prepares each parameterised
+/// statement in a round trip of its own before executing it, and each of the two ends in a Sync,
+/// so this counts the worker's database round trips.
+async fn round_trips(app: &TestApp) -> i64 {
+    // Backends report their counters when they exit or within a second; give them that second.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.db
+        .query_one(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn seed_due_calls(app: &TestApp, count: u32) {
+    app.db
+        .execute("DELETE FROM active_calls", &[])
+        .await
+        .unwrap();
+    for n in 0..count {
+        let sid = call_sid(n);
+        app.twilio.script_call(&sid, "completed", &["no-answer"]);
+        app.db
+            .execute(
+                "INSERT INTO active_calls (call_sid, from_number, to_number, received_at)
+                 VALUES ($1, $2, $3, now() - interval '10 minutes')",
+                &[&sid, &format!("+1415{n:07}"), &TWILIO_NUMBER],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+async fn measure(app: &TestApp, due: u32, budget: &str) {
+    seed_due_calls(app, due).await;
+    let round_trips_before = round_trips(app).await;
+    let requests_before = app.twilio.requests().len();
+    let started = Instant::now();
+    let summary = app.run_poll().await;
+    let wall = started.elapsed();
+    let requests = app.twilio.requests().len() - requests_before;
+    // The counting query itself adds its own two.
+    let db_round_trips = round_trips(app).await - round_trips_before - 2;
+    println!(
+        "due={due:<5} budget={budget:<6} checked={:<5} texted={:<5} deferred={:<4} twilio_requests={requests:<5} db_round_trips={db_round_trips:<5} wall={:>8.1} ms  ({:.2} ms/call)",
+        summary["checked"],
+        summary["texted"],
+        summary["deferred"],
+        wall.as_secs_f64() * 1000.0,
+        wall.as_secs_f64() * 1000.0 / summary["checked"].as_f64().unwrap().max(1.0),
+    );
+    assert_eq!(summary["twilio_requests"].as_u64(), Some(requests as u64));
+}
+
+#[tokio::main]
+async fn main() {
+    println!("\nOne poll run through workerd (local Postgres, Twilio double; every call's child leg is no-answer):");
+    let unbounded = spawn_app_with(Options {
+        vars: vec![("POLL_TWILIO_BUDGET", Some("10000".into()))],
+        ..Options::default()
+    })
+    .await;
+    unbounded.configure_default_number().await;
+    for due in [10, 100, 1000] {
+        measure(&unbounded, due, "10000").await;
+    }
+    drop(unbounded);
+    let free_plan = spawn_app().await;
+    free_plan.configure_default_number().await;
+    for due in [10, 100, 1000] {
+        measure(&free_plan, due, "45").await;
+    }
+
+    println!(
+        "\nEXPLAIN ANALYZE of the due-calls claim, 1,000,000 rows of which 1,000 are pending:"
+    );
+    let mut db = missed_call_textback::database::connect_url(&free_plan.db_url())
+        .await
+        .unwrap();
+    db.batch_execute(
+        "DELETE FROM active_calls;
+         INSERT INTO active_calls (call_sid, from_number, to_number, received_at, processed, processed_at, outcome)
+         SELECT 'CA' || lpad(to_hex(g), 32, '0'), '+14155550123', '+14155559000',
+                now() - make_interval(secs => g), g > 1000, now() - make_interval(secs => g),
+                CASE WHEN g > 1000 THEN 'texted' END
+         FROM generate_series(1, 1000000) AS g;",
+    )
+    .await
+    .unwrap();
+    db.batch_execute("VACUUM ANALYZE active_calls")
+        .await
+        .unwrap();
+    let plan = store::explain_lease_due_calls(&mut db, 45, 20)
+        .await
+        .unwrap();
+    for line in &plan {
+        println!("  {line}");
+    }
+    let uses_index = plan
+        .iter()
+        .any(|l| l.contains("active_calls_unprocessed_received_at"));
+    println!("partial index active_calls_unprocessed_received_at used: {uses_index}");
+}
