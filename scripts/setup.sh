@@ -30,7 +30,9 @@ fi
 
 if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step "npm: node 22, wrangler, esbuild, binaryen"
-  npm ci --no-audit --no-fund --loglevel=error
+  # Not `npm ci`: workerd's macOS/Windows builds are not in every registry mirror, so the lock file
+  # cannot list them and `npm ci` refuses it; `npm install` installs exactly the locked versions.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 installed_version() { "$1" --version 2>/dev/null | awk '{ print $NF }'; }

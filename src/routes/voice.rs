@@ -14,10 +14,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
-use worker::{Context, Date, Env, Request, Response, Result};
+use worker::{Context, Date, Delay, Env, Request, Response, Result};
 
 /// Phase 1 answers within this even when the database hangs; Twilio gives up at 15 s.
 const DATABASE_BUDGET: Duration = Duration::from_secs(3);
+const CONNECT_RETRY_PAUSES: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(6)];
 /// How long a copy of a number's configuration may stand in for an unreachable database.
 const CONFIG_COPY_MAX_AGE_MS: u64 = 24 * 60 * 60 * 1000;
 
@@ -285,7 +286,17 @@ where
 {
     let env = env.clone();
     ctx.wait_until(async move {
-        let outcome = match database::connect(&env).await {
+        // A database that is briefly away gets two more chances inside waitUntil's 30 s, since
+        // Twilio will not send this callback again.
+        let mut connected = database::connect(&env).await;
+        for pause in CONNECT_RETRY_PAUSES {
+            if connected.is_ok() {
+                break;
+            }
+            Delay::from(pause).await;
+            connected = database::connect(&env).await;
+        }
+        let outcome = match connected {
             Ok(db) => work(db).await.map(|_| ()),
             Err(error) => Err(error),
         };
