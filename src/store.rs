@@ -285,7 +285,7 @@ pub async fn record_sms_failure(
          SET sms_error = $2,
              outcome = CASE WHEN $3::int IS NULL THEN 'failed' ELSE 'owed' END,
              processed = $3::int IS NULL,
-             next_attempt_at = now() + make_interval(secs => COALESCE($3::int, 0))
+             next_attempt_at = now() + make_interval(secs => $3::int)
          WHERE call_sid = $1",
         &[&call_sid, &reason, &retry_in_secs],
     )

@@ -18,7 +18,7 @@ pub struct RecordedRequest {
     pub query: Vec<(String, String)>,
     pub authorization: Option<String>,
     pub form: Vec<(String, String)>,
-    /// Milliseconds since the double started, to measure latency from the test's side.
+    /// When the double received it, to measure latency from the test's side.
     #[serde(skip)]
     pub received_at: Option<Instant>,
 }

@@ -48,18 +48,19 @@ struct Webhook {
     query: Vec<(String, String)>,
 }
 
+fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 impl Webhook {
     fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        value(&self.params, name)
     }
     fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        value(&self.query, name)
     }
     fn required(&self, name: &str) -> std::result::Result<&str, String> {
         self.param(name)
@@ -84,8 +85,10 @@ pub async fn voice(mut request: Request, env: &Env, ctx: &Context) -> Result<Res
         Ok(params) => params,
         Err(e) => return edge::error(400, format!("body is not form-encoded: {e}")),
     };
-    let query: Vec<(String, String)> = serde_urlencoded::from_str(url.query().unwrap_or(""))
-        .map_err(|e| worker::Error::RustError(format!("query: {e}")))?;
+    let query: Vec<(String, String)> = match serde_urlencoded::from_str(url.query().unwrap_or("")) {
+        Ok(query) => query,
+        Err(e) => return edge::error(400, format!("query string is not form-encoded: {e}")),
+    };
 
     let signed_url = format!("{}{VOICE_WEBHOOK_PATH}{raw_query}", config.app_url);
     let header = request.headers().get("X-Twilio-Signature")?;

@@ -392,14 +392,23 @@ async fn database_outage_still_connects_callers_and_texts_after_restart() {
     // A callback that arrives while the database is away is retried inside waitUntil.
     let mid_outage = call_sid(3);
     app.incoming_call_from(&mid_outage, "+14155550177").await;
-    assert_eq!(app.dial_result_from(&mid_outage, "+14155550177", "busy").await.status, 200);
+    assert_eq!(
+        app.dial_result_from(&mid_outage, "+14155550177", "busy")
+            .await
+            .status,
+        200
+    );
 
     app.start_database().await;
     let reply = app.dial_result(&during, "no-answer").await;
     assert_eq!(reply.status, 200);
-    let row = app.wait_for_call(&during, |row| row.outcome.as_deref() == Some("texted")).await;
+    let row = app
+        .wait_for_call(&during, |row| row.outcome.as_deref() == Some("texted"))
+        .await;
     assert_eq!(row.to_number, TWILIO_NUMBER);
-    let row = app.wait_for_call(&mid_outage, |row| row.outcome.as_deref() == Some("texted")).await;
+    let row = app
+        .wait_for_call(&mid_outage, |row| row.outcome.as_deref() == Some("texted"))
+        .await;
     assert_eq!(row.dial_call_status.as_deref(), Some("busy"));
     assert_eq!(app.wait_for_sms(2).await.len(), 2);
 }
