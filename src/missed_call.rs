@@ -65,7 +65,7 @@ pub async fn handle_missed_call(
     };
     let call = &claim.call;
     let Some((business_name, template)) = &claim.business else {
-        store::record_sms_failure(db, &call.call_sid, "no_business_number", None).await?;
+        store::record_sms_failure(db, &call.call_sid, "no_business_number", None, false).await?;
         log::warn(&format!(
             "[Missed Call Handler] {} is no longer configured: not texting {}",
             mask(&call.to_number),
@@ -104,7 +104,8 @@ pub async fn handle_missed_call(
                 }
                 _ => None,
             };
-            store::record_sms_failure(db, &call.call_sid, &error, retry_in).await?;
+            let maybe_sent = failure.may_have_sent();
+            store::record_sms_failure(db, &call.call_sid, &error, retry_in, maybe_sent).await?;
             log::error(&format!(
                 "[Missed Call Handler] Failed to send SMS for {}: Twilio error {failure}; {}",
                 call.call_sid,

@@ -25,6 +25,8 @@ pub struct PollSummary {
     /// Twilio does not know the call (404/20404, or 403/20008 for test credentials): settled for good.
     pub cleaned_up: u32,
     pub expired: u32,
+    /// Texts whose send looked failed but which Twilio shows as sent: recorded, not resent.
+    pub recovered: u32,
     /// Texts that failed for good (21610 …) or could not be sent (no caller ID).
     pub failed: u32,
     /// Retryable problems (429, 5xx, timeouts): those calls are retried on a later tick.
@@ -131,10 +133,10 @@ pub async fn check_missed_calls(
     let http = Counted::new(http);
     let mut handed_back = Vec::new();
     for (index, due_call) in due.iter().enumerate() {
-        let worst_case = if due_call.owed {
-            1
-        } else {
-            MAX_REQUESTS_PER_CALL
+        let worst_case = match (due_call.owed, &due_call.verify_since) {
+            (true, None) => 1,
+            (true, Some(_)) => 2,
+            (false, _) => MAX_REQUESTS_PER_CALL,
         };
         if http.sent() + worst_case > settings.twilio_budget {
             handed_back.extend(due[index..].iter().map(|d| d.call.call_sid.clone()));
@@ -169,6 +171,19 @@ async fn check_one(
 ) -> Result<bool, DbError> {
     let call = &due.call;
     if due.owed {
+        if let Some(day) = &due.verify_since {
+            match already_sent(db, http, twilio, due, day).await? {
+                Some(true) => {
+                    summary.recovered += 1;
+                    return Ok(false);
+                }
+                Some(false) => {}
+                None => {
+                    summary.errors += 1;
+                    return Ok(true);
+                }
+            }
+        }
         log::info(&format!(
             "[Check Missed Calls] Retrying the owed text for {}",
             call.call_sid
@@ -224,6 +239,40 @@ async fn check_one(
             Ok(true)
         }
     }
+}
+
+/// Looks at Twilio for a text whose send ended ambiguously (or whose claim a crash left behind),
+/// and adopts it if it went out. `None`: Twilio could not be asked; try again on a later tick
+/// rather than risk a second text.
+async fn already_sent(
+    db: &Client,
+    http: &impl HttpClient,
+    twilio: &TwilioConfig,
+    due: &DueCall,
+    since_day: &str,
+) -> Result<Option<bool>, DbError> {
+    let call = &due.call;
+    let request = rest::list_messages(twilio, &call.from_number, &call.to_number, since_day);
+    let page = match rest::parse_message_page(http.send(request).await) {
+        Ok(page) => page,
+        Err(failure) => {
+            log::warn(&format!(
+                "[Check Missed Calls] Could not check whether the text for {} went out ({failure}): asking again on a later tick",
+                call.call_sid
+            ));
+            return Ok(None);
+        }
+    };
+    for message in &page.messages {
+        if store::adopt_sent_message(db, &call.call_sid, &message.sid).await? {
+            log::info(&format!(
+                "[Check Missed Calls] The text for {} had gone out after all ({}): not sending it again",
+                call.call_sid, message.sid
+            ));
+            return Ok(Some(true));
+        }
+    }
+    Ok(Some(false))
 }
 
 async fn lookup(

@@ -201,6 +201,10 @@ pub async fn record_incoming_call(
     row.as_ref().map(business_from_row).transpose()
 }
 
+/// A claim still `sending` after this long belongs to a run that died between claim and send:
+/// far longer than a send can take (waitUntil ends after 30 s, a poll's send after 10 s).
+pub const STALE_CLAIM_SECS: i32 = 5 * 60;
+
 /// What the winner of a claim needs to send the text.
 #[derive(Debug, Clone)]
 pub struct Claim {
@@ -225,10 +229,8 @@ pub async fn claim_for_text(
             "WITH claimed AS (
                  INSERT INTO active_calls AS c (call_sid, from_number, to_number, processed,
                      processed_at, processed_by, outcome, claimed_at, sms_attempts, dial_call_status)
-                 VALUES ($1, $2, $3, true, now(), $4, 'sending', now(), 1, $5)
+                 VALUES ($1, $2, $3, false, NULL, $4, 'sending', now(), 1, $5)
                  ON CONFLICT (call_sid) DO UPDATE SET
-                     processed = true,
-                     processed_at = now(),
                      processed_by = EXCLUDED.processed_by,
                      outcome = 'sending',
                      claimed_at = now(),
@@ -236,11 +238,19 @@ pub async fn claim_for_text(
                      dial_call_status = COALESCE(EXCLUDED.dial_call_status, c.dial_call_status)
                  WHERE c.outcome IS NULL
                     OR (c.outcome = 'owed' AND c.next_attempt_at <= now())
+                    OR (c.outcome = 'sending' AND c.claimed_at < now() - make_interval(secs => $6::int))
                  RETURNING c.call_sid, c.from_number, c.to_number, c.sms_attempts
              )
              SELECT claimed.*, b.business_name, b.sms_template
              FROM claimed LEFT JOIN business_numbers b ON b.twilio_number = claimed.to_number",
-            &[&call.call_sid, &call.from_number, &call.to_number, &by.as_str(), &dial_call_status],
+            &[
+                &call.call_sid,
+                &call.from_number,
+                &call.to_number,
+                &by.as_str(),
+                &dial_call_status,
+                &STALE_CLAIM_SECS,
+            ],
         )
         .await?;
     Ok(row.map(|row| Claim {
@@ -264,7 +274,7 @@ pub async fn record_sms_sent(
     db.execute(
         "UPDATE active_calls
          SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_error = NULL,
-             next_attempt_at = NULL
+             sms_maybe_sent = false, next_attempt_at = NULL, processed = true, processed_at = now()
          WHERE call_sid = $1",
         &[&call_sid, &message_sid],
     )
@@ -273,21 +283,25 @@ pub async fn record_sms_sent(
 }
 
 /// A send that did not go through: `retry_in_secs` Some leaves the text owed for the poll, None
-/// ends it as failed with `reason`.
+/// ends it as failed with `reason`. `maybe_sent` marks a failure after which the text may have
+/// gone anyway, so the poll looks it up before sending again.
 pub async fn record_sms_failure(
     db: &Client,
     call_sid: &str,
     reason: &str,
     retry_in_secs: Option<i32>,
+    maybe_sent: bool,
 ) -> Result<(), DbError> {
     db.execute(
         "UPDATE active_calls
          SET sms_error = $2,
              outcome = CASE WHEN $3::int IS NULL THEN 'failed' ELSE 'owed' END,
              processed = $3::int IS NULL,
-             next_attempt_at = now() + make_interval(secs => $3::int)
+             processed_at = CASE WHEN $3::int IS NULL THEN now() END,
+             next_attempt_at = now() + make_interval(secs => $3::int),
+             sms_maybe_sent = $4
          WHERE call_sid = $1",
-        &[&call_sid, &reason, &retry_in_secs],
+        &[&call_sid, &reason, &retry_in_secs, &maybe_sent],
     )
     .await?;
     Ok(())
@@ -358,7 +372,7 @@ pub async fn expire_overdue_calls(db: &Client, max_age_secs: u32) -> Result<u64,
              SET processed = true, processed_at = now(), processed_by = 'poll', outcome = 'expired',
                  lease_until = NULL
              WHERE NOT processed
-               AND (outcome IS NULL OR outcome = 'owed')
+               AND (outcome IS NULL OR outcome IN ('owed', 'sending'))
                AND received_at < now() - make_interval(secs => $1::int)",
             &[&(max_age_secs as i32)],
         )
@@ -368,8 +382,12 @@ pub async fn expire_overdue_calls(db: &Client, max_age_secs: u32) -> Result<u64,
 #[derive(Debug, Clone)]
 pub struct DueCall {
     pub call: CallRef,
-    /// A text already decided on whose send failed retryably: no lookup needed, only the retry.
+    /// A text already decided on (a retryable failure, or a claim a crash left `sending`): no
+    /// call lookup needed, only the send.
     pub owed: bool,
+    /// The UTC day the text was claimed, when it may already have gone out: look for it at
+    /// Twilio before sending again.
+    pub verify_since: Option<String>,
 }
 
 const LEASE_DUE_CALLS: &str = "WITH leased AS (
@@ -382,13 +400,16 @@ const LEASE_DUE_CALLS: &str = "WITH leased AS (
            AND ((outcome IS NULL
                  AND received_at < now() - make_interval(secs => dial_timeout_secs + $2::int)
                  AND (next_lookup_at IS NULL OR next_lookup_at <= now()))
-                OR (outcome = 'owed' AND next_attempt_at <= now()))
+                OR (outcome = 'owed' AND next_attempt_at <= now())
+                OR (outcome = 'sending' AND claimed_at < now() - make_interval(secs => $4::int)))
          ORDER BY received_at
          LIMIT $1
          FOR UPDATE SKIP LOCKED
      ) AS due
      WHERE c.call_sid = due.call_sid
-     RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.received_at
+     RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.received_at,
+               c.outcome = 'sending' OR c.sms_maybe_sent AS maybe_sent,
+               to_char(c.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS claimed_day
  )
  SELECT * FROM leased ORDER BY received_at";
 
@@ -407,18 +428,25 @@ pub async fn lease_due_calls(
                 &(limit as i64),
                 &(callback_grace_secs as i32),
                 &(lease_secs as i32),
+                &STALE_CLAIM_SECS,
             ],
         )
         .await?;
     Ok(rows
         .iter()
-        .map(|row| DueCall {
-            call: CallRef {
-                call_sid: row.get("call_sid"),
-                from_number: row.get("from_number"),
-                to_number: row.get("to_number"),
-            },
-            owed: row.get::<_, Option<String>>("outcome").as_deref() == Some("owed"),
+        .map(|row| {
+            let maybe_sent: Option<bool> = row.get("maybe_sent");
+            DueCall {
+                call: CallRef {
+                    call_sid: row.get("call_sid"),
+                    from_number: row.get("from_number"),
+                    to_number: row.get("to_number"),
+                },
+                owed: row.get::<_, Option<String>>("outcome").is_some(),
+                verify_since: row
+                    .get::<_, Option<String>>("claimed_day")
+                    .filter(|_| maybe_sent == Some(true)),
+            }
         })
         .collect())
 }
@@ -472,9 +500,34 @@ pub async fn explain_lease_due_calls(
     let rows = tx
         .query(
             &format!("EXPLAIN (ANALYZE, BUFFERS) {LEASE_DUE_CALLS}"),
-            &[&(limit as i64), &(callback_grace_secs as i32), &60i32],
+            &[
+                &(limit as i64),
+                &(callback_grace_secs as i32),
+                &60i32,
+                &STALE_CLAIM_SECS,
+            ],
         )
         .await?;
     tx.rollback().await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
+/// Settles a text whose send looked failed but went out after all, found at Twilio as
+/// `message_sid`. A message already recorded on any call is not taken a second time.
+pub async fn adopt_sent_message(
+    db: &Client,
+    call_sid: &str,
+    message_sid: &str,
+) -> Result<bool, DbError> {
+    let adopted = db
+        .execute(
+            "UPDATE active_calls
+             SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_maybe_sent = false,
+                 processed = true, processed_at = now(), next_attempt_at = NULL, lease_until = NULL
+             WHERE call_sid = $1 AND outcome IN ('owed', 'sending')
+               AND NOT EXISTS (SELECT 1 FROM active_calls WHERE sms_sid = $2)",
+            &[&call_sid, &message_sid],
+        )
+        .await?;
+    Ok(adopted > 0)
 }

@@ -53,8 +53,11 @@ pub enum MessageScript {
     ServerError,
     /// Wait, then accept.
     Delay(Duration),
-    /// Close the connection without answering.
+    /// Close the connection without answering; the message is not created.
     Drop,
+    /// Create the message, then close the connection without answering: the ambiguous failure
+    /// where the text went out but the sender never heard so.
+    AcceptThenDrop,
 }
 
 /// What the Calls API knows about one inbound call: its own status and its `outbound-dial` legs.
@@ -69,6 +72,8 @@ struct State {
     requests: Vec<RecordedRequest>,
     message_scripts: HashMap<String, VecDeque<MessageScript>>,
     calls: HashMap<String, ScriptedCall>,
+    /// Messages created, oldest first, with the UTC day they were sent on.
+    messages: Vec<(String, serde_json::Value)>,
     /// Per Call SID: how many of the next lookups answer 500.
     failing_lookups: HashMap<String, u32>,
     sequence: u64,
@@ -198,6 +203,7 @@ impl TwilioDouble {
         }
         match (raw.method.as_str(), resource) {
             ("POST", "Messages.json") => self.send_message(&recorded).await,
+            ("GET", "Messages.json") => self.list_messages(&recorded),
             ("GET", "Calls.json") => self.list_calls(&recorded),
             ("GET", call) if call.starts_with("Calls/") && call.ends_with(".json") => {
                 let sid = &call["Calls/".len()..call.len() - ".json".len()];
@@ -252,36 +258,100 @@ impl TwilioDouble {
                 );
             }
             Some(MessageScript::Drop) => return Reply::Drop,
+            Some(MessageScript::AcceptThenDrop) => {
+                self.create_message(to, from, body);
+                return Reply::Drop;
+            }
             Some(MessageScript::Delay(wait)) => tokio::time::sleep(wait).await,
             None => {}
         }
+        Reply::Json(201, self.create_message(to, from, body))
+    }
+
+    /// A message as if sent earlier through this account (e.g. by a run that then crashed).
+    pub fn seed_message(&self, to: &str, from: &str, body: &str) -> String {
+        self.create_message(to, from, body)["sid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn create_message(&self, to: &str, from: &str, body: &str) -> serde_json::Value {
         let sid = self.next_sid("SM");
-        let now = rfc2822(SystemTime::now());
+        let now = SystemTime::now();
+        let date = rfc2822(now);
+        let message = serde_json::json!({
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "body": body,
+            "date_created": date,
+            "date_sent": date,
+            "date_updated": date,
+            "direction": "outbound-api",
+            "error_code": null,
+            "error_message": null,
+            "from": from,
+            "messaging_service_sid": null,
+            "num_media": "0",
+            "num_segments": "1",
+            "price": null,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "queued",
+            "subresource_uris": {
+                "media": format!("{API_PREFIX}{}/Messages/{sid}/Media.json", self.account_sid)
+            },
+            "to": to,
+            "uri": format!("{API_PREFIX}{}/Messages/{sid}.json", self.account_sid),
+        });
+        self.state
+            .lock()
+            .unwrap()
+            .messages
+            .push((utc_day(now), message.clone()));
+        message
+    }
+
+    /// `GET …/Messages.json` with Twilio's `To`, `From` and `DateSent>=` filters, newest first.
+    fn list_messages(&self, request: &RecordedRequest) -> Reply {
+        let to = request.query_value("To");
+        let from = request.query_value("From");
+        let since = request.query_value("DateSent>");
+        let page_size: usize = request
+            .query_value("PageSize")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(50);
+        let messages: Vec<serde_json::Value> = self
+            .state
+            .lock()
+            .unwrap()
+            .messages
+            .iter()
+            .rev()
+            .filter(|(day, m)| {
+                to.is_none_or(|to| m["to"] == to)
+                    && from.is_none_or(|from| m["from"] == from)
+                    && since.is_none_or(|since| day.as_str() >= since)
+            })
+            .take(page_size)
+            .map(|(_, m)| m.clone())
+            .collect();
+        let uri = format!(
+            "{API_PREFIX}{}/Messages.json?PageSize={page_size}&Page=0",
+            self.account_sid
+        );
         Reply::Json(
-            201,
+            200,
             serde_json::json!({
-                "account_sid": self.account_sid,
-                "api_version": "2010-04-01",
-                "body": body,
-                "date_created": now,
-                "date_sent": null,
-                "date_updated": now,
-                "direction": "outbound-api",
-                "error_code": null,
-                "error_message": null,
-                "from": from,
-                "messaging_service_sid": null,
-                "num_media": "0",
-                "num_segments": "1",
-                "price": null,
-                "price_unit": "USD",
-                "sid": sid,
-                "status": "queued",
-                "subresource_uris": {
-                    "media": format!("{API_PREFIX}{}/Messages/{sid}/Media.json", self.account_sid)
-                },
-                "to": to,
-                "uri": format!("{API_PREFIX}{}/Messages/{sid}.json", self.account_sid),
+                "end": messages.len().saturating_sub(1),
+                "first_page_uri": uri,
+                "messages": messages,
+                "next_page_uri": null,
+                "page": 0,
+                "page_size": page_size,
+                "previous_page_uri": null,
+                "start": 0,
+                "uri": uri,
             }),
         )
     }
@@ -525,8 +595,31 @@ async fn read_request(stream: &mut TcpStream) -> Option<RawRequest> {
     })
 }
 
+/// `YYYY-MM-DD` in UTC, the granularity of Twilio's date filters.
+fn utc_day(at: SystemTime) -> String {
+    let (year, month, day, ..) = civil(at);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// RFC 2822 date as Twilio writes them: `Tue, 24 Nov 2026 08:04:43 +0000`.
 pub fn rfc2822(at: SystemTime) -> String {
+    let (year, month, day, weekday, secs_of_day) = civil(at);
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} +0000",
+        WEEKDAYS[weekday],
+        MONTHS[(month - 1) as usize],
+        secs_of_day / 3600,
+        secs_of_day % 3600 / 60,
+        secs_of_day % 60
+    )
+}
+
+/// (year, month, day, weekday counted from Thursday, seconds into the day), UTC.
+fn civil(at: SystemTime) -> (i64, i64, i64, usize, i64) {
     let secs = at.duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Howard Hinnant's days-to-civil conversion.
@@ -539,18 +632,7 @@ pub fn rfc2822(at: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{}, {day:02} {} {year} {:02}:{:02}:{:02} +0000",
-        WEEKDAYS[days.rem_euclid(7) as usize],
-        MONTHS[(month - 1) as usize],
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    (year, month, day, days.rem_euclid(7) as usize, rem)
 }
 
 #[cfg(test)]
@@ -562,5 +644,6 @@ mod tests {
         let at = UNIX_EPOCH + Duration::from_secs(1_795_508_083);
         assert_eq!(rfc2822(at), "Tue, 24 Nov 2026 08:14:43 +0000");
         assert_eq!(rfc2822(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 +0000");
+        assert_eq!(utc_day(at), "2026-11-24");
     }
 }

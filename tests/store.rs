@@ -83,7 +83,7 @@ async fn owed_texts_are_claimable_again_only_when_due() {
         .await
         .unwrap()
         .is_some());
-    store::record_sms_failure(&db, "CA2", "http-500", Some(600))
+    store::record_sms_failure(&db, "CA2", "http-500", Some(600), true)
         .await
         .unwrap();
     assert!(

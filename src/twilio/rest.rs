@@ -35,6 +35,15 @@ impl Failure {
         }
     }
 
+    /// Whether the request may have taken effect although no success came back: anything but a
+    /// clear refusal (4xx, including 429 which Twilio documents as not processed).
+    pub fn may_have_sent(&self) -> bool {
+        match self {
+            Failure::Final { .. } => false,
+            Failure::Retryable { status, .. } => status.is_none_or(|s| s >= 500),
+        }
+    }
+
     /// A short label for logs and for the call's record: Twilio's code, else the HTTP status.
     pub fn label(&self) -> String {
         match self {
@@ -100,6 +109,19 @@ pub fn send_message(twilio: &TwilioConfig, to: &str, from: &str, body: &str) -> 
     }
 }
 
+/// Messages sent to `to` from `from` since the start of `since_day` (`YYYY-MM-DD`, UTC): how to
+/// find out whether a send that timed out went anyway, since Twilio has no idempotency key.
+pub fn list_messages(
+    twilio: &TwilioConfig,
+    to: &str,
+    from: &str,
+    since_day: &str,
+) -> OutboundRequest {
+    let query = serde_urlencoded::to_string([("To", to), ("From", from), ("DateSent>", since_day)])
+        .expect("string pairs always encode");
+    get(twilio, &format!("Messages.json?{query}"))
+}
+
 pub fn fetch_call(twilio: &TwilioConfig, call_sid: &str) -> OutboundRequest {
     get(twilio, &format!("Calls/{call_sid}.json"))
 }
@@ -127,6 +149,11 @@ pub struct Message {
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct Call {
     pub sid: String,
     pub parent_call_sid: Option<String>,
@@ -151,6 +178,12 @@ pub fn parse_message(
             || status == 403
             || code.is_some_and(|c| FINAL_SMS_ERRORS.contains(&c))
     })
+}
+
+pub fn parse_message_page(
+    response: Result<InboundResponse, TransportError>,
+) -> Result<MessagePage, Failure> {
+    parse(response, lookup_is_final)
 }
 
 pub fn parse_call(response: Result<InboundResponse, TransportError>) -> Result<Call, Failure> {
@@ -255,6 +288,44 @@ mod tests {
             .ends_with("/Calls.json?ParentCallSid=CA00000000000000000000000000000001"));
         assert_eq!(request.method, Method::Get);
         assert!(request.body.is_none());
+    }
+
+    #[test]
+    fn builds_the_sent_messages_query() {
+        let request = list_messages(&twilio(), "+14155550123", "+14155559999", "2026-11-24");
+        assert!(
+            request.url.ends_with(
+                "/Messages.json?To=%2B14155550123&From=%2B14155559999&DateSent%3E=2026-11-24"
+            ),
+            "{}",
+            request.url
+        );
+        let page = parse_message_page(reply(
+            200,
+            r#"{"messages":[{"sid":"SM9","status":"sent"}],"page":0}"#,
+        ));
+        assert_eq!(page.unwrap().messages[0].sid, "SM9");
+    }
+
+    /// Only a refusal says for sure that nothing was sent; a timeout, a dropped connection or a
+    /// 5xx may hide a message that went out.
+    #[test]
+    fn tells_ambiguous_failures_apart() {
+        assert!(!parse_message(reply(
+            429,
+            r#"{"code":20429,"message":"Too Many Requests","status":429}"#
+        ))
+        .unwrap_err()
+        .may_have_sent());
+        assert!(parse_message(reply(503, "")).unwrap_err().may_have_sent());
+        assert!(parse_message(Err(TransportError::Timeout))
+            .unwrap_err()
+            .may_have_sent());
+        assert!(
+            parse_message(Err(TransportError::Connection("reset".into())))
+                .unwrap_err()
+                .may_have_sent()
+        );
     }
 
     #[test]

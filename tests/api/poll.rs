@@ -438,3 +438,116 @@ async fn polling_only_mode_leaves_the_text_to_the_poll() {
     assert_eq!(app.run_poll().await["texted"], 1);
     assert_eq!(app.wait_for_sms(1).await.len(), 1);
 }
+
+#[tokio::test]
+async fn ambiguous_send_failures_are_looked_up_before_any_resend() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    // The text went out but the answer was lost; then one that really was lost.
+    app.twilio
+        .script_message(&caller(1), MessageScript::AcceptThenDrop);
+    app.twilio.script_message(&caller(2), MessageScript::Drop);
+    let went = call_sid(1);
+    let lost = call_sid(2);
+    for (sid, from) in [(&went, caller(1)), (&lost, caller(2))] {
+        app.dial_result_from(sid, &from, "no-answer").await;
+        let row = app
+            .wait_for_call(sid, |row| row.outcome.as_deref() == Some("owed"))
+            .await;
+        assert_eq!(row.sms_error.as_deref(), Some("network"), "{row:?}");
+        app.end_backoff(sid).await;
+    }
+
+    let summary = app.run_poll().await;
+    assert_eq!(
+        (summary["recovered"].as_u64(), summary["texted"].as_u64()),
+        (Some(1), Some(1)),
+        "{summary}"
+    );
+    // Each looked up once; only the lost one sent again.
+    assert_eq!(summary["twilio_requests"], 3, "{summary}");
+    assert_eq!(
+        app.twilio.messages_to(&caller(1)).len(),
+        1,
+        "the text that went is not sent twice"
+    );
+    assert_eq!(app.twilio.messages_to(&caller(2)).len(), 2);
+    let lookups = app
+        .twilio
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/Messages.json"))
+        .collect::<Vec<_>>();
+    assert_eq!(lookups.len(), 2);
+    assert!(lookups
+        .iter()
+        .any(|r| r.query_value("To") == Some(caller(1).as_str())
+            && r.query_value("From") == Some(TWILIO_NUMBER)
+            && r.query_value("DateSent>").is_some()));
+    for sid in [&went, &lost] {
+        let row = app.call_row(sid).await.unwrap();
+        assert_eq!(
+            (row.outcome.as_deref(), row.processed),
+            (Some("texted"), true),
+            "{row:?}"
+        );
+        assert!(row.sms_sid.unwrap().starts_with("SM"));
+    }
+    app.assert_logged("had gone out after all").await;
+    assert_eq!(app.run_poll().await["checked"], 0);
+}
+
+#[tokio::test]
+async fn a_claim_left_sending_by_a_crash_is_recovered() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let rows = [
+        ("CAcrashed_after_send", 1, 600),
+        ("CAcrashed_before_send", 2, 600),
+        ("CAstill_sending", 3, 60),
+    ];
+    for (sid, n, claimed_secs_ago) in rows {
+        app.db
+            .execute(
+                "INSERT INTO active_calls (call_sid, from_number, to_number, received_at, outcome,
+                     processed_by, claimed_at, sms_attempts)
+                 VALUES ($1, $2, $3, now() - interval '11 minutes', 'sending', 'callback',
+                         now() - make_interval(secs => $4::int), 1)",
+                &[&sid, &caller(n), &TWILIO_NUMBER, &claimed_secs_ago],
+            )
+            .await
+            .unwrap();
+    }
+    let sent = app
+        .twilio
+        .seed_message(&caller(1), TWILIO_NUMBER, "Sorry we missed your call");
+
+    let summary = app.run_poll().await;
+    assert_eq!(
+        (
+            summary["checked"].as_u64(),
+            summary["recovered"].as_u64(),
+            summary["texted"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1)),
+        "a claim younger than five minutes may still be sending: {summary}"
+    );
+    let adopted = app.call_row("CAcrashed_after_send").await.unwrap();
+    assert_eq!(
+        (adopted.outcome.as_deref(), adopted.sms_sid.as_deref()),
+        (Some("texted"), Some(sent.as_str()))
+    );
+    assert!(
+        app.twilio.messages_to(&caller(1)).is_empty(),
+        "no second text"
+    );
+    let resent = app.call_row("CAcrashed_before_send").await.unwrap();
+    assert_eq!(
+        (resent.outcome.as_deref(), resent.sms_attempts),
+        (Some("texted"), 2)
+    );
+    assert_eq!(app.twilio.messages_to(&caller(2)).len(), 1);
+    let young = app.call_row("CAstill_sending").await.unwrap();
+    assert_eq!(young.outcome.as_deref(), Some("sending"));
+    assert!(app.twilio.messages_to(&caller(3)).is_empty());
+}
