@@ -4,7 +4,28 @@
 use crate::business::BusinessNumber;
 use crate::database::{Client, DbError};
 use crate::phone_number::PhoneNumber;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
+
+// The hot statements are sent with their parameter types (`query_typed`): one round trip, where a
+// plain `query` first prepares the statement in a round trip of its own.
+type Param<'a> = (&'a (dyn ToSql + Sync), Type);
+
+fn text(value: &(dyn ToSql + Sync)) -> Param<'_> {
+    (value, Type::TEXT)
+}
+
+fn int4(value: &(dyn ToSql + Sync)) -> Param<'_> {
+    (value, Type::INT4)
+}
+
+fn int8(value: &(dyn ToSql + Sync)) -> Param<'_> {
+    (value, Type::INT8)
+}
+
+fn boolean(value: &(dyn ToSql + Sync)) -> Param<'_> {
+    (value, Type::BOOL)
+}
 
 /// Which path settled a call: the `<Dial action>` callback or the fallback poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,7 +205,7 @@ pub async fn record_incoming_call(
     to: &PhoneNumber,
 ) -> Result<Option<BusinessNumber>, DbError> {
     let row = db
-        .query_opt(
+        .query_typed_opt(
             &format!(
                 "WITH business AS (
                      SELECT {BUSINESS_COLUMNS} FROM business_numbers WHERE twilio_number = $3
@@ -195,7 +216,7 @@ pub async fn record_incoming_call(
                  )
                  SELECT * FROM business"
             ),
-            &[&call_sid, &from, &to.as_str()],
+            &[text(&call_sid), text(&from), text(&to.as_str())],
         )
         .await?;
     row.as_ref().map(business_from_row).transpose()
@@ -225,7 +246,7 @@ pub async fn claim_for_text(
     dial_call_status: Option<&str>,
 ) -> Result<Option<Claim>, DbError> {
     let row = db
-        .query_opt(
+        .query_typed_opt(
             "WITH claimed AS (
                  INSERT INTO active_calls AS c (call_sid, from_number, to_number, processed,
                      processed_at, processed_by, outcome, claimed_at, sms_attempts, dial_call_status)
@@ -244,12 +265,12 @@ pub async fn claim_for_text(
              SELECT claimed.*, b.business_name, b.sms_template
              FROM claimed LEFT JOIN business_numbers b ON b.twilio_number = claimed.to_number",
             &[
-                &call.call_sid,
-                &call.from_number,
-                &call.to_number,
-                &by.as_str(),
-                &dial_call_status,
-                &STALE_CLAIM_SECS,
+                text(&call.call_sid),
+                text(&call.from_number),
+                text(&call.to_number),
+                text(&by.as_str()),
+                text(&dial_call_status),
+                int4(&STALE_CLAIM_SECS),
             ],
         )
         .await?;
@@ -271,12 +292,12 @@ pub async fn record_sms_sent(
     call_sid: &str,
     message_sid: &str,
 ) -> Result<(), DbError> {
-    db.execute(
+    db.query_typed(
         "UPDATE active_calls
          SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_error = NULL,
              sms_maybe_sent = false, next_attempt_at = NULL, processed = true, processed_at = now()
          WHERE call_sid = $1",
-        &[&call_sid, &message_sid],
+        &[text(&call_sid), text(&message_sid)],
     )
     .await?;
     Ok(())
@@ -292,7 +313,7 @@ pub async fn record_sms_failure(
     retry_in_secs: Option<i32>,
     maybe_sent: bool,
 ) -> Result<(), DbError> {
-    db.execute(
+    db.query_typed(
         "UPDATE active_calls
          SET sms_error = $2,
              outcome = CASE WHEN $3::int IS NULL THEN 'failed' ELSE 'owed' END,
@@ -301,7 +322,12 @@ pub async fn record_sms_failure(
              next_attempt_at = now() + make_interval(secs => $3::int),
              sms_maybe_sent = $4
          WHERE call_sid = $1",
-        &[&call_sid, &reason, &retry_in_secs, &maybe_sent],
+        &[
+            text(&call_sid),
+            text(&reason),
+            int4(&retry_in_secs),
+            boolean(&maybe_sent),
+        ],
     )
     .await?;
     Ok(())
@@ -317,7 +343,7 @@ pub async fn settle_without_text(
     dial_call_status: Option<&str>,
 ) -> Result<bool, DbError> {
     let settled = db
-        .execute(
+        .query_typed(
             "INSERT INTO active_calls AS c (call_sid, from_number, to_number, processed,
                  processed_at, processed_by, outcome, dial_call_status)
              VALUES ($1, $2, $3, true, now(), $4, $5, $6)
@@ -327,18 +353,19 @@ pub async fn settle_without_text(
                  processed_by = EXCLUDED.processed_by,
                  outcome = EXCLUDED.outcome,
                  dial_call_status = COALESCE(EXCLUDED.dial_call_status, c.dial_call_status)
-             WHERE c.outcome IS NULL",
+             WHERE c.outcome IS NULL
+             RETURNING c.call_sid",
             &[
-                &call.call_sid,
-                &call.from_number,
-                &call.to_number,
-                &by.as_str(),
-                &outcome,
-                &dial_call_status,
+                text(&call.call_sid),
+                text(&call.from_number),
+                text(&call.to_number),
+                text(&by.as_str()),
+                text(&outcome),
+                text(&dial_call_status),
             ],
         )
         .await?;
-    Ok(settled > 0)
+    Ok(!settled.is_empty())
 }
 
 /// Polling-only mode: Phase 2 notes what the dial did and leaves the call for the poll.
@@ -347,15 +374,15 @@ pub async fn record_dial_result(
     call: &CallRef,
     dial_call_status: &str,
 ) -> Result<(), DbError> {
-    db.execute(
+    db.query_typed(
         "INSERT INTO active_calls AS c (call_sid, from_number, to_number, dial_call_status)
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (call_sid) DO UPDATE SET dial_call_status = EXCLUDED.dial_call_status",
         &[
-            &call.call_sid,
-            &call.from_number,
-            &call.to_number,
-            &dial_call_status,
+            text(&call.call_sid),
+            text(&call.from_number),
+            text(&call.to_number),
+            text(&dial_call_status),
         ],
     )
     .await?;
@@ -422,13 +449,13 @@ pub async fn lease_due_calls(
     lease_secs: u32,
 ) -> Result<Vec<DueCall>, DbError> {
     let rows = db
-        .query(
+        .query_typed(
             LEASE_DUE_CALLS,
             &[
-                &(limit as i64),
-                &(callback_grace_secs as i32),
-                &(lease_secs as i32),
-                &STALE_CLAIM_SECS,
+                int8(&(limit as i64)),
+                int4(&(callback_grace_secs as i32)),
+                int4(&(lease_secs as i32)),
+                int4(&STALE_CLAIM_SECS),
             ],
         )
         .await?;
@@ -456,9 +483,9 @@ pub async fn release_leases(db: &Client, call_sids: &[String]) -> Result<(), DbE
     if call_sids.is_empty() {
         return Ok(());
     }
-    db.execute(
+    db.query_typed(
         "UPDATE active_calls SET lease_until = NULL WHERE call_sid = ANY($1) AND NOT processed",
-        &[&call_sids],
+        &[(&call_sids, Type::TEXT_ARRAY)],
     )
     .await?;
     Ok(())
@@ -467,13 +494,13 @@ pub async fn release_leases(db: &Client, call_sids: &[String]) -> Result<(), DbE
 /// A lookup failed retryably: back off 1, 2, 4 … 16 minutes, and let any later tick take it once
 /// due. The call's maximum age bounds the number of tries.
 pub async fn record_lookup_failure(db: &Client, call_sid: &str) -> Result<(), DbError> {
-    db.execute(
+    db.query_typed(
         "UPDATE active_calls
          SET next_lookup_at = now() + make_interval(secs => 60 * power(2, least(lookup_attempts, 4))::int),
              lookup_attempts = lookup_attempts + 1,
              lease_until = NULL
          WHERE call_sid = $1",
-        &[&call_sid],
+        &[text(&call_sid)],
     )
     .await?;
     Ok(())
@@ -520,14 +547,15 @@ pub async fn adopt_sent_message(
     message_sid: &str,
 ) -> Result<bool, DbError> {
     let adopted = db
-        .execute(
+        .query_typed(
             "UPDATE active_calls
              SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_maybe_sent = false,
                  processed = true, processed_at = now(), next_attempt_at = NULL, lease_until = NULL
              WHERE call_sid = $1 AND outcome IN ('owed', 'sending')
-               AND NOT EXISTS (SELECT 1 FROM active_calls WHERE sms_sid = $2)",
-            &[&call_sid, &message_sid],
+               AND NOT EXISTS (SELECT 1 FROM active_calls WHERE sms_sid = $2)
+             RETURNING call_sid",
+            &[text(&call_sid), text(&message_sid)],
         )
         .await?;
-    Ok(adopted > 0)
+    Ok(!adopted.is_empty())
 }
