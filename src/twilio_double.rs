@@ -340,20 +340,7 @@ impl TwilioDouble {
             "{API_PREFIX}{}/Messages.json?PageSize={page_size}&Page=0",
             self.account_sid
         );
-        Reply::Json(
-            200,
-            serde_json::json!({
-                "end": messages.len().saturating_sub(1),
-                "first_page_uri": uri,
-                "messages": messages,
-                "next_page_uri": null,
-                "page": 0,
-                "page_size": page_size,
-                "previous_page_uri": null,
-                "start": 0,
-                "uri": uri,
-            }),
-        )
+        list_page("messages", messages, &uri, page_size)
     }
 
     fn lookup_should_fail(&self, call_sid: &str) -> bool {
@@ -417,20 +404,7 @@ impl TwilioDouble {
             "{API_PREFIX}{}/Calls.json?ParentCallSid={parent}&PageSize={page_size}&Page=0",
             self.account_sid
         );
-        Reply::Json(
-            200,
-            serde_json::json!({
-                "calls": calls,
-                "end": calls.len().saturating_sub(1),
-                "first_page_uri": uri,
-                "next_page_uri": null,
-                "page": 0,
-                "page_size": page_size,
-                "previous_page_uri": null,
-                "start": 0,
-                "uri": uri,
-            }),
-        )
+        list_page("calls", calls, &uri, page_size)
     }
 
     fn call_json(
@@ -491,6 +465,22 @@ fn child_sid(parent: &str, leg: usize) -> String {
 enum Reply {
     Json(u16, serde_json::Value),
     Drop,
+}
+
+/// Twilio's list envelope: one page holding everything, so `next_page_uri` is null.
+fn list_page(key: &str, items: Vec<serde_json::Value>, uri: &str, page_size: usize) -> Reply {
+    let mut page = serde_json::json!({
+        "end": items.len().saturating_sub(1),
+        "first_page_uri": uri,
+        "next_page_uri": null,
+        "page": 0,
+        "page_size": page_size,
+        "previous_page_uri": null,
+        "start": 0,
+        "uri": uri,
+    });
+    page[key] = serde_json::Value::Array(items);
+    Reply::Json(200, page)
 }
 
 fn twilio_error(status: u16, code: u32, message: &str) -> Reply {
