@@ -1,4 +1,4 @@
-.PHONY: setup build dev test bench simulate-call
+.PHONY: setup build dev test lint bench simulate-call
 
 setup:
 	bash scripts/setup.sh
@@ -11,6 +11,9 @@ dev: setup
 
 test: setup
 	bash scripts/test.sh
+
+lint: setup
+	bash scripts/lint.sh
 
 # Places a simulated call against `make dev`: make simulate-call STATUS=busy
 simulate-call:

@@ -27,6 +27,22 @@ export XDG_CONFIG_HOME="$LOCAL_DIR/config"
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 export PG_BIN
 
+# Points cargo at the toolchain that can build for wasm32. On the Debian route, worker-build and
+# cargo call whichever cargo/rustc come first in PATH: make that Debian's rustc-web, which builds
+# the wasm32 std from source.
+use_wasm_toolchain() {
+  [ "$WASM_ROUTE" = debian ] || return 0
+  mkdir -p "$LOCAL_DIR/debian-rust"
+  for tool in cargo rustc rustdoc cargo-clippy clippy-driver; do
+    ln -sf "/usr/bin/$tool" "$LOCAL_DIR/debian-rust/$tool"
+  done
+  export PATH="$LOCAL_DIR/debian-rust:$PATH"
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/lib/llvm-22/bin/wasm-ld
+  export RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+  # Keep Debian's artifacts apart from rustup's so neither toolchain invalidates the other.
+  export CARGO_TARGET_DIR="$ROOT/target/debian"
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

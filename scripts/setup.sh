@@ -12,7 +12,7 @@ need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_missing+=("$1"); }
 if command -v dpkg >/dev/null 2>&1; then
   [ -n "$PG_BIN" ] || need_pkg postgresql
   if [ "$WASM_ROUTE" = debian ]; then
-    for pkg in rustc-web cargo-web rust-web-src lld-22; do need_pkg "$pkg"; done
+    for pkg in rustc-web cargo-web rust-web-src rust-web-clippy lld-22; do need_pkg "$pkg"; done
   fi
   if [ ${#apt_missing[@]} -gt 0 ]; then
     step "apt: ${apt_missing[*]}"
