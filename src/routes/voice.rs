@@ -236,32 +236,32 @@ fn dial_result(
         .param("CallStatus")
         .is_some_and(|s| s != "in-progress");
 
-    let polite_goodbye = if caller_gone {
-        twiml::empty()
-    } else {
-        twiml::say_and_hang_up(MISSED)
-    };
     let what = format!("process {}", call.call_sid);
-    if is_missed(&dial_status) && config.polling_only {
-        log::info(&format!(
-            "[Voice Phase 2] Missed call detected - polling-only mode, the poll will text: {} ({dial_status})",
-            call.call_sid
-        ));
-        in_background(ctx, env, what, move |db| async move {
-            store::record_dial_result(&db, &call, &dial_status).await
-        });
-        Ok(polite_goodbye)
-    } else if is_missed(&dial_status) {
-        log::info(&format!(
-            "[Voice Phase 2] Missed call detected - processing immediately: {} ({dial_status})",
-            call.call_sid
-        ));
-        let twilio = config.twilio;
-        in_background(ctx, env, what, move |db| async move {
-            let by = ProcessedBy::Callback;
-            handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&dial_status)).await
-        });
-        Ok(polite_goodbye)
+    if is_missed(&dial_status) {
+        if config.polling_only {
+            log::info(&format!(
+                "[Voice Phase 2] Missed call detected - polling-only mode, the poll will text: {} ({dial_status})",
+                call.call_sid
+            ));
+            in_background(ctx, env, what, move |db| async move {
+                store::record_dial_result(&db, &call, &dial_status).await
+            });
+        } else {
+            log::info(&format!(
+                "[Voice Phase 2] Missed call detected - processing immediately: {} ({dial_status})",
+                call.call_sid
+            ));
+            let twilio = config.twilio;
+            in_background(ctx, env, what, move |db| async move {
+                let by = ProcessedBy::Callback;
+                handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&dial_status)).await
+            });
+        }
+        Ok(if caller_gone {
+            twiml::empty()
+        } else {
+            twiml::say_and_hang_up(MISSED)
+        })
     } else if is_answered(&dial_status) {
         log::info(&format!(
             "[Voice Phase 2] Call {} was answered ({dial_status})",
