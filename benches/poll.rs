@@ -6,7 +6,7 @@
 mod helpers;
 
 use helpers::*;
-use missed_call_textback::store;
+use missed_call_textback::store::poll as store;
 use std::time::{Duration, Instant};
 
 /// Transactions Postgres counted in this database. tokio-postgres prepares each parameterised
@@ -103,9 +103,7 @@ async fn main() {
     db.batch_execute("VACUUM ANALYZE active_calls")
         .await
         .unwrap();
-    let plan = store::explain_lease_due_calls(&mut db, 45, 20)
-        .await
-        .unwrap();
+    let plan = store::explain_lease_due(&mut db, 45, 20).await.unwrap();
     for line in &plan {
         println!("  {line}");
     }

@@ -9,8 +9,8 @@ pub struct Config {
     /// Public base URL, no trailing slash: Twilio signs the URL it was given, so signatures are
     /// checked against this and never against the request line (which a proxy may rewrite).
     pub app_url: String,
-    pub cron_secret: String,
-    pub admin_token: String,
+    pub cron_secret: Secret,
+    pub admin_token: Secret,
     pub twilio: TwilioConfig,
     pub poll: PollSettings,
     /// Quick rollback: Phase 2 records the dial result but only the poll sends texts.
@@ -44,8 +44,35 @@ impl Default for PollSettings {
 #[derive(Debug, Clone)]
 pub struct TwilioConfig {
     pub account_sid: String,
-    pub auth_token: String,
+    pub auth_token: Secret,
     pub api_base_url: String,
+}
+
+/// A token or secret: usable where it is needed (`expose`), never printed. `Debug` and `Display`
+/// show only that it is there, so no log line or debug dump of a config can leak one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,11 +177,11 @@ impl Config {
             app_url,
             poll,
             polling_only,
-            cron_secret: required("CRON_SECRET")?,
-            admin_token: required("ADMIN_TOKEN")?,
+            cron_secret: Secret(required("CRON_SECRET")?),
+            admin_token: Secret(required("ADMIN_TOKEN")?),
             twilio: TwilioConfig {
                 account_sid,
-                auth_token: required("TWILIO_AUTH_TOKEN")?,
+                auth_token: Secret(required("TWILIO_AUTH_TOKEN")?),
                 api_base_url,
             },
         })
@@ -175,6 +202,26 @@ fn parse_base_url(setting: &'static str, raw: &str) -> Result<String, ConfigErro
             problem: format!("{raw:?} is not an http(s) base URL such as https://example.com"),
         }),
     }
+}
+
+/// Whether the worker is served from this machine only (`make dev`, the tests): the one case in
+/// which unsigned webhooks are accepted. Decided from `APP_URL`, never from the request.
+pub fn is_loopback(app_url: &str) -> bool {
+    let authority = app_url
+        .split_once("://")
+        .map_or("", |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Twilio SIDs are a two-letter prefix and 32 hex digits.
@@ -206,7 +253,42 @@ mod tests {
         let config = load(&full()).unwrap();
         assert_eq!(config.app_url, "https://calls.example.com");
         assert_eq!(config.twilio.api_base_url, "https://api.twilio.com");
-        assert_eq!(config.cron_secret, "cron");
+        assert_eq!(config.cron_secret.expose(), "cron");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = load(&full()).unwrap();
+        let dump = format!("{config:?} {}", config.twilio.auth_token);
+        for secret in ["cron", "admin", "token"] {
+            assert!(!dump.contains(&format!("\"{secret}\"")), "{dump}");
+        }
+        assert!(dump.contains("Secret(***)"), "{dump}");
+        assert_eq!(config.twilio.auth_token.expose(), "token");
+    }
+
+    #[test]
+    fn loopback_is_decided_by_the_host_alone() {
+        for local in [
+            "http://127.0.0.1:8787",
+            "http://127.8.0.1",
+            "http://localhost:8787",
+            "http://LOCALHOST",
+            "http://[::1]:8787",
+        ] {
+            assert!(is_loopback(local), "{local}");
+        }
+        for public in [
+            "https://calls.example.com",
+            "https://127.0.0.1.example.com",
+            "https://localhost.example.com",
+            "https://example.com/127.0.0.1",
+            "https://example.com?x=localhost",
+            "http://128.0.0.1",
+            "https://[2001:db8::1]",
+        ] {
+            assert!(!is_loopback(public), "{public}");
+        }
     }
 
     #[test]

@@ -1,10 +1,14 @@
-//! The worker's thin edge: outbound fetch, timeouts, reading the environment, building responses.
-use crate::config::{Config, ConfigError};
+//! The worker's thin edge (wasm only): outbound fetch with a timeout, the clock, reading the
+//! environment, and writing a `Reply` or an `ApiError` out as the runtime's response.
+use crate::config::{Config, ConfigError, Secret};
+use crate::error::{check_bearer, ApiError, Reply};
 use crate::http::{HttpClient, InboundResponse, Method, OutboundRequest, TransportError};
+use crate::log::Log;
+use crate::routes;
 use futures::future::{select, Either};
 use std::future::Future;
 use std::time::Duration;
-use worker::{Delay, Env, Fetch, Headers, Request, RequestInit, Response};
+use worker::{Date, Delay, Env, Fetch, Headers, Request, RequestInit, Response};
 
 /// Twilio API calls are bounded: a slow Twilio must never hold a run or an isolate hostage.
 pub const TWILIO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -15,6 +19,10 @@ pub async fn with_timeout<F: Future>(limit: Duration, work: F) -> Option<F::Outp
         Either::Left((output, _)) => Some(output),
         Either::Right(_) => None,
     }
+}
+
+pub fn now_ms() -> u64 {
+    Date::now().as_millis()
 }
 
 pub struct WorkerFetch;
@@ -65,51 +73,50 @@ pub fn load_config(env: &Env) -> Result<Config, ConfigError> {
     })
 }
 
-pub fn json(status: u16, value: &serde_json::Value) -> worker::Result<Response> {
-    Ok(Response::from_json(value)?.with_status(status))
-}
-
-pub fn error(status: u16, reason: impl Into<String>) -> worker::Result<Response> {
-    json(status, &serde_json::json!({ "error": reason.into() }))
-}
-
-pub fn config_unavailable(problem: &ConfigError) -> worker::Result<Response> {
-    crate::log::error(&format!("[Config] {problem}"));
-    json(
-        503,
-        &serde_json::json!({ "status": "error", "error": format!("configuration incomplete: {problem}") }),
-    )
-}
-
-pub fn twiml(xml: String) -> worker::Result<Response> {
-    let headers = Headers::new();
-    headers.set("Content-Type", crate::twilio::twiml::CONTENT_TYPE)?;
-    Ok(Response::ok(xml)?.with_headers(headers))
-}
-
-pub fn method_not_allowed(allowed: &str) -> worker::Result<Response> {
-    let response = error(405, format!("method not allowed; use {allowed}"))?;
-    response.headers().set("Allow", allowed)?;
-    Ok(response)
-}
-
-/// Bearer-token check with a constant-time compare. Missing and wrong tokens both get 401 so a
-/// prober learns nothing from the difference.
-pub fn require_bearer(request: &Request, expected: &str) -> Option<worker::Result<Response>> {
-    let presented = request
-        .headers()
-        .get("Authorization")
-        .ok()
-        .flatten()
-        .and_then(|h| h.strip_prefix("Bearer ").map(str::to_string));
-    let valid = presented.is_some_and(|token| {
-        crate::twilio::signature::constant_time_eq(token.trim().as_bytes(), expected.as_bytes())
-    });
-    if valid {
-        return None;
+pub fn method(request: &Request) -> routes::Method {
+    match request.method() {
+        worker::Method::Get => routes::Method::Get,
+        worker::Method::Post => routes::Method::Post,
+        worker::Method::Put => routes::Method::Put,
+        worker::Method::Delete => routes::Method::Delete,
+        _ => routes::Method::Other,
     }
-    Some(error(401, "missing or invalid bearer token").and_then(|r| {
-        r.headers().set("WWW-Authenticate", "Bearer")?;
-        Ok(r)
-    }))
+}
+
+pub fn header(request: &Request, name: &str) -> Option<String> {
+    request.headers().get(name).ok().flatten()
+}
+
+pub fn require_bearer(request: &Request, expected: &Secret) -> Result<(), ApiError> {
+    check_bearer(header(request, "Authorization").as_deref(), expected)
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(error: worker::Error) -> Self {
+        ApiError::Internal(format!("runtime error: {error}"))
+    }
+}
+
+/// The one place a handler's result becomes a response; server-side failures are logged under
+/// the route's tag (a missing setting under `[Config]`).
+pub fn respond(outcome: Result<Reply, ApiError>, tag: &'static str) -> worker::Result<Response> {
+    let reply = match outcome {
+        Ok(reply) => reply,
+        Err(error) => {
+            match &error {
+                ApiError::Config(problem) => crate::error!(Log("[Config]"), "{problem}"),
+                other if other.is_server_side() => crate::error!(Log(tag), "{other}"),
+                _ => {}
+            }
+            error.reply()
+        }
+    };
+    let headers = Headers::new();
+    headers.set("Content-Type", reply.content_type)?;
+    for (name, value) in &reply.headers {
+        headers.set(name, value)?;
+    }
+    Ok(Response::ok(reply.body)?
+        .with_status(reply.status)
+        .with_headers(headers))
 }

@@ -1,32 +1,34 @@
-//! Missed-call text-back as a Cloudflare Worker. This file only routes; each capability lives in
-//! its own module.
-pub mod business;
+//! Missed-call text-back as a Cloudflare Worker. This file holds the runtime's entry points only:
+//! a request is routed by `routes::route` and handed to its handler; a cron trigger is matched to
+//! its job by `routes::Job::for_cron`. Everything else lives in its own module (see README,
+//! Layout).
 pub mod config;
 pub mod database;
+pub mod domain;
+pub mod error;
 pub mod http;
 pub mod log;
 pub mod missed_call;
-pub mod phone_number;
 pub mod poll;
 pub mod routes;
 pub mod store;
 pub mod twilio;
+pub mod voice;
 
-#[cfg(target_arch = "wasm32")]
-mod edge;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod migrations;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod twilio_double;
 
 #[cfg(target_arch = "wasm32")]
+mod edge;
+
+#[cfg(target_arch = "wasm32")]
 mod entry {
     use crate::edge;
-    use crate::routes::cron::{self, Job, CHECK_MISSED_CALLS_PATH, CLEANUP_PATH};
-    use crate::routes::{admin, health, voice, VOICE_WEBHOOK_PATH};
-    use worker::{
-        event, Context, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent,
-    };
+    use crate::log::Log;
+    use crate::routes::{self, admin, cron, health, voice, Job, Route};
+    use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+
+    const SCHEDULED: Log = Log("[Scheduled]");
 
     #[event(start)]
     fn start() {
@@ -35,36 +37,18 @@ mod entry {
 
     #[event(fetch)]
     async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
-        let path = request.path();
-        let method = request.method();
-        match path.as_str() {
-            "/api/health" => match method {
-                Method::Get => health::health(&env).await,
-                _ => edge::method_not_allowed("GET"),
-            },
-            VOICE_WEBHOOK_PATH => match method {
-                Method::Post => voice::voice(request, &env, &ctx).await,
-                _ => edge::method_not_allowed("POST"),
-            },
-            CHECK_MISSED_CALLS_PATH => match method {
-                Method::Get => cron::endpoint(&request, &env, Job::CheckMissedCalls).await,
-                _ => edge::method_not_allowed("GET"),
-            },
-            CLEANUP_PATH => match method {
-                Method::Delete => cron::endpoint(&request, &env, Job::Cleanup).await,
-                _ => edge::method_not_allowed("DELETE"),
-            },
-            admin::NUMBERS_PATH => admin::numbers(request, &env, None).await,
-            _ => match path
-                .strip_prefix(admin::NUMBERS_PATH)
-                .and_then(|p| p.strip_prefix('/'))
-            {
-                Some(number) if !number.is_empty() && !number.contains('/') => {
-                    admin::numbers(request, &env, Some(number)).await
-                }
-                _ => edge::error(404, format!("no route for {path}")),
-            },
-        }
+        let route = match routes::route(edge::method(&request), &request.path()) {
+            Ok(route) => route,
+            Err(rejected) => return edge::respond(Err(rejected), "[Router]"),
+        };
+        let tag = route.log_tag();
+        let outcome = match route {
+            Route::Health => health::health(&env).await,
+            Route::Voice => voice::voice(request, &env, &ctx).await,
+            Route::Cron(job) => cron::endpoint(&request, &env, job).await,
+            Route::Numbers(asked) => admin::numbers(request, &env, asked).await,
+        };
+        edge::respond(outcome, tag)
     }
 
     #[event(scheduled)]
@@ -73,10 +57,10 @@ mod entry {
         match Job::for_cron(&cron) {
             Some(job) => {
                 if let Err(reason) = cron::run(job, &env).await {
-                    crate::log::error(&format!("[Scheduled] {job:?} ({cron}) failed: {reason}"));
+                    crate::error!(SCHEDULED, "{job:?} ({cron}) failed: {reason}");
                 }
             }
-            None => crate::log::warn(&format!("[Scheduled] Unknown cron {cron:?}: ignored")),
+            None => crate::warn!(SCHEDULED, "Unknown cron {cron:?}: ignored"),
         }
     }
 }

@@ -1,14 +1,17 @@
 //! The missed-call handler: the one function both the fast path and the poll hand a missed call to.
 //! It claims the call (the dedup), then sends, then records; the steps are separate so a crash in
 //! between leaves a visible `sending` row rather than a silent gap.
-use crate::business::render_sms;
 use crate::config::TwilioConfig;
 use crate::database::{Client, DbError};
+use crate::domain::business::render_sms;
+use crate::domain::{CallRef, DialStatus, Outcome, ProcessedBy};
 use crate::http::HttpClient;
-use crate::log;
-use crate::phone_number::{mask, PhoneNumber};
-use crate::store::{self, CallRef, ProcessedBy};
+use crate::log::Log;
+use crate::store::calls::{self, ClaimedBusiness};
 use crate::twilio::rest::{self, Failure};
+use crate::{error, info, warn};
+
+const LOG: Log = Log("[Missed Call Handler]");
 
 /// After this many failed sends a text is given up as `failed`.
 pub const MAX_SMS_ATTEMPTS: i32 = 5;
@@ -42,56 +45,58 @@ pub async fn handle_missed_call(
     twilio: &TwilioConfig,
     call: &CallRef,
     by: ProcessedBy,
-    dial_call_status: Option<&str>,
+    dial_status: Option<&DialStatus>,
 ) -> Result<TextOutcome, DbError> {
-    if PhoneNumber::parse(&call.from_number).is_err() {
-        store::settle_without_text(db, call, by, "no_caller_id", dial_call_status).await?;
-        log::warn(&format!(
-            "[Missed Call Handler] No textable caller ID ({}) for {}: not texting",
-            mask(&call.from_number),
+    let Some(caller) = call.from.textable() else {
+        calls::settle_without_text(db, call, by, Outcome::NoCallerId, dial_status).await?;
+        warn!(
+            LOG,
+            "No textable caller ID ({}) for {}: not texting",
+            call.from.masked(),
             call.call_sid
-        ));
+        );
         return Ok(TextOutcome::Unsendable {
-            reason: "no_caller_id",
+            reason: Outcome::NoCallerId.as_str(),
         });
-    }
+    };
 
-    let Some(claim) = store::claim_for_text(db, call, by, dial_call_status).await? else {
-        log::info(&format!(
-            "[Missed Call Handler] Deduplication: SMS already sent for this call {}",
-            call.call_sid
-        ));
+    let Some(claim) = calls::claim_for_text(db, call, by, dial_status).await? else {
+        info!(
+            LOG,
+            "Deduplication: SMS already sent for this call {}", call.call_sid
+        );
         return Ok(TextOutcome::AlreadyHandled);
     };
-    let call = &claim.call;
-    let Some((business_name, template)) = &claim.business else {
-        store::record_sms_failure(db, &call.call_sid, "no_business_number", None, false).await?;
-        log::warn(&format!(
-            "[Missed Call Handler] {} is no longer configured: not texting {}",
-            mask(&call.to_number),
+    let Some(ClaimedBusiness { name, sms_template }) = &claim.business else {
+        calls::record_sms_failure(db, &call.call_sid, "no_business_number", None, false).await?;
+        warn!(
+            LOG,
+            "{} is no longer configured: not texting {}",
+            call.to.masked(),
             call.call_sid
-        ));
+        );
         return Ok(TextOutcome::Unsendable {
             reason: "no_business_number",
         });
     };
 
-    log::info(&format!(
-        "[Missed Call Handler] Sending SMS to {} for {} (attempt {}, via {})",
-        mask(&call.from_number),
+    info!(
+        LOG,
+        "Sending SMS to {} for {} (attempt {}, via {})",
+        caller.masked(),
         call.call_sid,
         claim.attempt,
         by.as_str()
-    ));
-    let body = render_sms(template, business_name);
-    let request = rest::send_message(twilio, &call.from_number, &call.to_number, &body);
+    );
+    let body = render_sms(sms_template, name);
+    let request = rest::send_message(twilio, caller, &call.to, &body);
     match rest::parse_message(http.send(request).await) {
         Ok(message) => {
-            store::record_sms_sent(db, &call.call_sid, &message.sid).await?;
-            log::info(&format!(
-                "[Missed Call Handler] SMS sent successfully: {} for {}",
-                message.sid, call.call_sid
-            ));
+            calls::record_sms_sent(db, &call.call_sid, &message.sid).await?;
+            info!(
+                LOG,
+                "SMS sent successfully: {} for {}", message.sid, call.call_sid
+            );
             Ok(TextOutcome::Sent {
                 message_sid: message.sid,
             })
@@ -105,15 +110,16 @@ pub async fn handle_missed_call(
                 _ => None,
             };
             let maybe_sent = failure.may_have_sent();
-            store::record_sms_failure(db, &call.call_sid, &error, retry_in, maybe_sent).await?;
-            log::error(&format!(
-                "[Missed Call Handler] Failed to send SMS for {}: Twilio error {failure}; {}",
+            calls::record_sms_failure(db, &call.call_sid, &error, retry_in, maybe_sent).await?;
+            error!(
+                LOG,
+                "Failed to send SMS for {}: Twilio error {failure}; {}",
                 call.call_sid,
                 match retry_in {
                     Some(secs) => format!("will retry in {secs} s"),
                     None => "giving up".to_string(),
                 }
-            ));
+            );
             Ok(match retry_in {
                 Some(_) => TextOutcome::Owed { error },
                 None => TextOutcome::Failed { error },

@@ -233,7 +233,7 @@ impl TwilioDouble {
         if body.is_empty() {
             return twilio_error(400, 21602, "Message body is required.");
         }
-        if crate::phone_number::PhoneNumber::parse(to).is_err() {
+        if crate::domain::PhoneNumber::parse(to).is_err() {
             return twilio_error(
                 400,
                 21211,

@@ -4,17 +4,20 @@
 mod helpers;
 
 use helpers::fresh_test_database as fresh_database;
-use missed_call_textback::business::BusinessNumberInput;
 use missed_call_textback::database::{self, Client};
-use missed_call_textback::migrations;
-use missed_call_textback::phone_number::PhoneNumber;
-use missed_call_textback::store::{self, CallRef, ProcessedBy};
+use missed_call_textback::domain::{
+    BusinessNumberInput, CallRef, Caller, DialStatus, Outcome, PhoneNumber, ProcessedBy,
+};
+use missed_call_textback::store::calls::{
+    claim_for_text, record_incoming, record_sms_failure, record_sms_sent, settle_without_text,
+};
+use missed_call_textback::store::{migrations, numbers};
 
 fn call(sid: &str) -> CallRef {
     CallRef {
         call_sid: sid.into(),
-        from_number: "+14155550123".into(),
-        to_number: "+14155559000".into(),
+        from: Caller::parse("+14155550123"),
+        to: PhoneNumber::parse("+14155559000").unwrap(),
     }
 }
 
@@ -28,7 +31,7 @@ async fn add_business(db: &Client) {
     }
     .validate("+14155559000")
     .unwrap();
-    store::upsert_business_number(db, &number).await.unwrap();
+    numbers::upsert(db, &number).await.unwrap();
 }
 
 #[tokio::test]
@@ -65,13 +68,13 @@ async fn exactly_one_of_many_concurrent_claims_wins() {
     let claims = futures::future::join_all(
         clients
             .iter()
-            .map(|c| store::claim_for_text(c, &target, ProcessedBy::Callback, Some("busy"))),
+            .map(|c| claim_for_text(c, &target, ProcessedBy::Callback, Some(&DialStatus::Busy))),
     )
     .await;
     let winners: Vec<_> = claims.into_iter().filter_map(Result::unwrap).collect();
     assert_eq!(winners.len(), 1);
     assert_eq!(winners[0].attempt, 1);
-    assert_eq!(winners[0].business.as_ref().unwrap().0, "Joe's");
+    assert_eq!(winners[0].business.as_ref().unwrap().name, "Joe's");
 }
 
 #[tokio::test]
@@ -79,15 +82,15 @@ async fn owed_texts_are_claimable_again_only_when_due() {
     let (_, db) = fresh_database().await;
     add_business(&db).await;
     let c = call("CA2");
-    assert!(store::claim_for_text(&db, &c, ProcessedBy::Callback, None)
+    assert!(claim_for_text(&db, &c, ProcessedBy::Callback, None)
         .await
         .unwrap()
         .is_some());
-    store::record_sms_failure(&db, "CA2", "http-500", Some(600), true)
+    record_sms_failure(&db, "CA2", "http-500", Some(600), true)
         .await
         .unwrap();
     assert!(
-        store::claim_for_text(&db, &c, ProcessedBy::Poll, None)
+        claim_for_text(&db, &c, ProcessedBy::Poll, None)
             .await
             .unwrap()
             .is_none(),
@@ -99,21 +102,21 @@ async fn owed_texts_are_claimable_again_only_when_due() {
     )
     .await
     .unwrap();
-    let retry = store::claim_for_text(&db, &c, ProcessedBy::Poll, None)
+    let retry = claim_for_text(&db, &c, ProcessedBy::Poll, None)
         .await
         .unwrap()
         .expect("due again");
     assert_eq!(retry.attempt, 2);
-    store::record_sms_sent(&db, "CA2", "SM1").await.unwrap();
+    record_sms_sent(&db, "CA2", "SM1").await.unwrap();
     assert!(
-        store::claim_for_text(&db, &c, ProcessedBy::Poll, None)
+        claim_for_text(&db, &c, ProcessedBy::Poll, None)
             .await
             .unwrap()
             .is_none(),
         "texted is final"
     );
     assert!(
-        !store::settle_without_text(&db, &c, ProcessedBy::Callback, "answered", None)
+        !settle_without_text(&db, &c, ProcessedBy::Callback, Outcome::Answered, None)
             .await
             .unwrap()
     );
@@ -129,15 +132,14 @@ async fn owed_texts_are_claimable_again_only_when_due() {
 async fn recording_an_incoming_call_is_idempotent() {
     let (_, db) = fresh_database().await;
     let to = PhoneNumber::parse("+14155559000").unwrap();
-    assert!(store::record_incoming_call(&db, "CA3", "+14155550123", &to)
+    let caller = Caller::parse("+14155550123");
+    assert!(record_incoming(&db, "CA3", &caller, &to)
         .await
         .unwrap()
         .is_none());
     add_business(&db).await;
     for _ in 0..3 {
-        let business = store::record_incoming_call(&db, "CA3", "+14155550123", &to)
-            .await
-            .unwrap();
+        let business = record_incoming(&db, "CA3", &caller, &to).await.unwrap();
         assert_eq!(business.unwrap().forward_to.as_str(), "+14155550100");
     }
     let rows: i64 = db

@@ -1,5 +1,6 @@
 //! `migrate [DATABASE_URL]`: applies pending migrations (URL from the argument or `DATABASE_URL`).
-use missed_call_textback::{database, migrations};
+use missed_call_textback::database;
+use missed_call_textback::store::migrations;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {

@@ -1,21 +1,14 @@
-//! `/api/admin/numbers[/{e164}]`: manage business numbers without writing SQL.
-use crate::business::{BusinessNumber, BusinessNumberInput};
+//! `/api/admin/numbers[/{e164}]`: manage business numbers without writing SQL. The route decided
+//! the method; this checks the bearer, then the input, and only then touches the database.
+use crate::database;
+use crate::domain::{BusinessNumber, BusinessNumberInput, PhoneNumber};
 use crate::edge;
-use crate::phone_number::PhoneNumber;
-use crate::{database, store};
-use worker::{Env, Method, Request, Response, Result};
+use crate::error::{ApiError, Reply};
+use crate::routes::NumbersRequest;
+use crate::store::numbers;
+use worker::{Env, Request};
 
-pub const NUMBERS_PATH: &str = "/api/admin/numbers";
-
-/// What the method and path ask for, before anything is parsed; the path segment rides along.
-enum Verb<'a> {
-    List,
-    Get(&'a str),
-    Put(&'a str),
-    Delete(&'a str),
-}
-
-/// A request that is allowed, authorised and well-formed.
+/// A request that is authorised and well-formed.
 enum Action {
     List,
     Get(PhoneNumber),
@@ -23,95 +16,56 @@ enum Action {
     Delete(PhoneNumber),
 }
 
-fn verb(method: Method, number: Option<&str>) -> std::result::Result<Verb<'_>, &'static str> {
-    match (method, number) {
-        (Method::Get, None) => Ok(Verb::List),
-        (Method::Get, Some(number)) => Ok(Verb::Get(number)),
-        (Method::Put, Some(number)) => Ok(Verb::Put(number)),
-        (Method::Delete, Some(number)) => Ok(Verb::Delete(number)),
-        (_, None) => Err("GET"),
-        (_, Some(_)) => Err("GET, PUT, DELETE"),
-    }
-}
-
-pub async fn numbers(mut request: Request, env: &Env, number: Option<&str>) -> Result<Response> {
-    let verb = match verb(request.method(), number) {
-        Ok(verb) => verb,
-        Err(allowed) => return edge::method_not_allowed(allowed),
-    };
-    let config = match edge::load_config(env) {
-        Ok(config) => config,
-        Err(problem) => return edge::config_unavailable(&problem),
-    };
-    if let Some(denied) = edge::require_bearer(&request, &config.admin_token) {
-        return denied;
-    }
-    // Bad input is answered before the database is touched.
-    let action = match verb {
-        Verb::List => Ok(Action::List),
-        Verb::Get(segment) => parse_path_number(segment).map(Action::Get),
-        Verb::Delete(segment) => parse_path_number(segment).map(Action::Delete),
-        Verb::Put(segment) => {
-            let body = request.text().await?;
-            parse_path_number(segment)
-                .and_then(|number| {
-                    serde_json::from_str::<BusinessNumberInput>(&body)
-                        .map_err(|e| format!("body is not a valid number definition: {e}"))
-                        .and_then(|input| input.validate(number.as_str()))
-                })
-                .map(Action::Put)
+pub async fn numbers(
+    mut request: Request,
+    env: &Env,
+    asked: NumbersRequest,
+) -> Result<Reply, ApiError> {
+    let config = edge::load_config(env)?;
+    edge::require_bearer(&request, &config.admin_token)?;
+    let action = match asked {
+        NumbersRequest::List => Action::List,
+        NumbersRequest::Get(segment) => Action::Get(path_number(&segment)?),
+        NumbersRequest::Delete(segment) => Action::Delete(path_number(&segment)?),
+        NumbersRequest::Put(segment) => {
+            let number = path_number(&segment)?;
+            Action::Put(parse_definition(&request.text().await?, &number)?)
         }
     };
-    let action = match action {
-        Ok(action) => action,
-        Err(reason) => return edge::error(400, reason),
-    };
-    let db = match database::connect(env).await {
-        Ok(db) => db,
-        Err(error) => return edge::error(503, format!("database unavailable: {error}")),
-    };
-    let outcome = match action {
-        Action::List => store::list_business_numbers(&db)
-            .await
-            .map(|numbers| edge::json(200, &serde_json::json!({ "numbers": numbers }))),
-        Action::Get(number) => {
-            store::get_business_number(&db, &number)
-                .await
-                .map(|found| match found {
-                    Some(found) => edge::json(200, &serde_json::json!(found)),
-                    None => edge::error(404, format!("{number} is not configured")),
-                })
-        }
+    let db = database::connect(env).await?;
+    let not_configured =
+        |number: &PhoneNumber| ApiError::NotFound(format!("{number} is not configured"));
+    Ok(match action {
+        Action::List => Reply::json(
+            200,
+            &serde_json::json!({ "numbers": numbers::list(&db).await? }),
+        ),
+        Action::Get(number) => match numbers::get(&db, &number).await? {
+            Some(found) => Reply::json(200, &serde_json::json!(found)),
+            None => return Err(not_configured(&number)),
+        },
         Action::Delete(number) => {
-            store::delete_business_number(&db, &number)
-                .await
-                .map(|deleted| {
-                    if deleted {
-                        edge::json(200, &serde_json::json!({ "deleted": number }))
-                    } else {
-                        edge::error(404, format!("{number} is not configured"))
-                    }
-                })
+            if !numbers::delete(&db, &number).await? {
+                return Err(not_configured(&number));
+            }
+            Reply::json(200, &serde_json::json!({ "deleted": number }))
         }
         Action::Put(valid) => {
-            store::upsert_business_number(&db, &valid)
-                .await
-                .map(|(stored, created)| {
-                    edge::json(if created { 201 } else { 200 }, &serde_json::json!(stored))
-                })
+            let stored = numbers::upsert(&db, &valid).await?;
+            let status = if stored.created { 201 } else { 200 };
+            Reply::json(status, &serde_json::json!(stored.number))
         }
-    };
-    match outcome {
-        Ok(response) => response,
-        Err(error) => {
-            crate::log::error(&format!("[Admin] database error: {error}"));
-            edge::error(503, format!("database error: {error}"))
-        }
-    }
+    })
 }
 
-/// The path segment may arrive as `+1415…` or percent-encoded as `%2B1415…`.
-fn parse_path_number(segment: &str) -> std::result::Result<PhoneNumber, String> {
-    let decoded = segment.replace("%2B", "+").replace("%2b", "+");
-    PhoneNumber::parse(&decoded).map_err(|e| format!("twilio_number in the path: {e}"))
+fn path_number(segment: &str) -> Result<PhoneNumber, ApiError> {
+    PhoneNumber::parse(segment)
+        .map_err(|e| ApiError::BadRequest(format!("twilio_number in the path: {e}")))
+}
+
+fn parse_definition(body: &str, number: &PhoneNumber) -> Result<BusinessNumber, ApiError> {
+    serde_json::from_str::<BusinessNumberInput>(body)
+        .map_err(|e| format!("body is not a valid number definition: {e}"))
+        .and_then(|input| input.validate(number.as_str()))
+        .map_err(ApiError::BadRequest)
 }

@@ -1,31 +1,36 @@
+//! `GET /api/health`: whether the settings are complete and the database answers (not from
+//! Hyperdrive's cache), for uptime checks and for the operator after a deploy.
 use crate::edge::{self, with_timeout};
-use crate::{database, store};
+use crate::error::{ApiError, Reply};
+use crate::log::Log;
+use crate::{database, error, store};
 use std::time::Duration;
-use worker::{Env, Response, Result};
+use worker::Env;
 
-pub async fn health(env: &Env) -> Result<Response> {
-    if let Err(problem) = edge::load_config(env) {
-        return edge::config_unavailable(&problem);
-    }
+const LOG: Log = Log("[Health]");
+const BUDGET: Duration = Duration::from_secs(5);
+
+pub async fn health(env: &Env) -> Result<Reply, ApiError> {
+    edge::load_config(env)?;
     let check = async {
         let db = database::connect(env).await?;
         store::ping(&db).await
     };
-    match with_timeout(Duration::from_secs(5), check).await {
-        Some(Ok(())) => edge::json(
+    Ok(match with_timeout(BUDGET, check).await {
+        Some(Ok(())) => Reply::json(
             200,
             &serde_json::json!({ "status": "ok", "database": "ok" }),
         ),
         outcome => {
             let reason = match outcome {
                 Some(Err(error)) => error.to_string(),
-                _ => "no answer within 5 s".to_string(),
+                _ => format!("no answer within {} s", BUDGET.as_secs()),
             };
-            crate::log::error(&format!("[Health] database unreachable: {reason}"));
-            edge::json(
+            error!(LOG, "database unreachable: {reason}");
+            Reply::json(
                 503,
                 &serde_json::json!({ "status": "error", "database": format!("unreachable: {reason}") }),
             )
         }
-    }
+    })
 }

@@ -1,5 +1,6 @@
 //! Twilio REST requests and responses (2010-04-01 API).
 use crate::config::TwilioConfig;
+use crate::domain::PhoneNumber;
 use crate::http::{InboundResponse, Method, OutboundRequest, TransportError};
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde::Deserialize;
@@ -88,13 +89,23 @@ fn account_url(twilio: &TwilioConfig, resource: &str) -> String {
 }
 
 fn basic_auth(twilio: &TwilioConfig) -> (String, String) {
-    let credentials = STANDARD.encode(format!("{}:{}", twilio.account_sid, twilio.auth_token));
+    let credentials = STANDARD.encode(format!(
+        "{}:{}",
+        twilio.account_sid,
+        twilio.auth_token.expose()
+    ));
     ("Authorization".to_string(), format!("Basic {credentials}"))
 }
 
-pub fn send_message(twilio: &TwilioConfig, to: &str, from: &str, body: &str) -> OutboundRequest {
-    let form = serde_urlencoded::to_string([("To", to), ("From", from), ("Body", body)])
-        .expect("string pairs always encode");
+pub fn send_message(
+    twilio: &TwilioConfig,
+    to: &PhoneNumber,
+    from: &PhoneNumber,
+    body: &str,
+) -> OutboundRequest {
+    let form =
+        serde_urlencoded::to_string([("To", to.as_str()), ("From", from.as_str()), ("Body", body)])
+            .expect("string pairs always encode");
     OutboundRequest {
         method: Method::Post,
         url: account_url(twilio, "Messages.json"),
@@ -113,12 +124,16 @@ pub fn send_message(twilio: &TwilioConfig, to: &str, from: &str, body: &str) -> 
 /// find out whether a send that timed out went anyway, since Twilio has no idempotency key.
 pub fn list_messages(
     twilio: &TwilioConfig,
-    to: &str,
-    from: &str,
+    to: &PhoneNumber,
+    from: &PhoneNumber,
     since_day: &str,
 ) -> OutboundRequest {
-    let query = serde_urlencoded::to_string([("To", to), ("From", from), ("DateSent>", since_day)])
-        .expect("string pairs always encode");
+    let query = serde_urlencoded::to_string([
+        ("To", to.as_str()),
+        ("From", from.as_str()),
+        ("DateSent>", since_day),
+    ])
+    .expect("string pairs always encode");
     get(twilio, &format!("Messages.json?{query}"))
 }
 
@@ -244,9 +259,13 @@ mod tests {
     fn twilio() -> TwilioConfig {
         TwilioConfig {
             account_sid: "AC0123456789abcdef0123456789abcdef".to_string(),
-            auth_token: "secret".to_string(),
+            auth_token: crate::config::Secret::new("secret"),
             api_base_url: "http://127.0.0.1:9".to_string(),
         }
+    }
+
+    fn number(raw: &str) -> PhoneNumber {
+        PhoneNumber::parse(raw).unwrap()
     }
 
     fn reply(status: u16, body: &str) -> Result<InboundResponse, TransportError> {
@@ -258,7 +277,12 @@ mod tests {
 
     #[test]
     fn builds_the_messages_post() {
-        let request = send_message(&twilio(), "+14155550123", "+14155559999", "Hi & bye");
+        let request = send_message(
+            &twilio(),
+            &number("+14155550123"),
+            &number("+14155559999"),
+            "Hi & bye",
+        );
         assert_eq!(request.method, Method::Post);
         assert_eq!(
             request.url,
@@ -292,7 +316,12 @@ mod tests {
 
     #[test]
     fn builds_the_sent_messages_query() {
-        let request = list_messages(&twilio(), "+14155550123", "+14155559999", "2026-11-24");
+        let request = list_messages(
+            &twilio(),
+            &number("+14155550123"),
+            &number("+14155559999"),
+            "2026-11-24",
+        );
         assert!(
             request.url.ends_with(
                 "/Messages.json?To=%2B14155550123&From=%2B14155559999&DateSent%3E=2026-11-24"

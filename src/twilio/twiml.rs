@@ -1,6 +1,6 @@
 //! TwiML answers. Everything interpolated is XML-escaped; the action URL's query is emitted in
 //! alphabetical order because Twilio signs the order we hand it.
-use crate::phone_number::PhoneNumber;
+use crate::domain::{Caller, PhoneNumber};
 
 pub const CONTENT_TYPE: &str = "text/xml";
 
@@ -21,10 +21,13 @@ pub fn escape(raw: &str) -> String {
 
 /// The Phase 2 URL Twilio calls when the forward ends. The caller's and business's numbers ride
 /// along so Phase 2 can record and text the call even when Phase 1 could not reach the database.
-pub fn dial_action_url(app_url: &str, from: &str, to: &str) -> String {
-    let query =
-        serde_urlencoded::to_string([("mode", "dial-result"), ("origFrom", from), ("origTo", to)])
-            .expect("string pairs always encode");
+pub fn dial_action_url(app_url: &str, from: &Caller, to: &PhoneNumber) -> String {
+    let query = serde_urlencoded::to_string([
+        ("mode", "dial-result"),
+        ("origFrom", from.as_str()),
+        ("origTo", to.as_str()),
+    ])
+    .expect("string pairs always encode");
     format!("{app_url}{}?{query}", crate::routes::VOICE_WEBHOOK_PATH)
 }
 
@@ -53,7 +56,11 @@ mod tests {
 
     #[test]
     fn action_url_is_sorted_and_encoded() {
-        let url = dial_action_url("https://x.example", "+14155550123", "+14155559999");
+        let url = dial_action_url(
+            "https://x.example",
+            &Caller::parse("+14155550123"),
+            &PhoneNumber::parse("+14155559999").unwrap(),
+        );
         assert_eq!(
             url,
             "https://x.example/api/webhooks/twilio/voice?mode=dial-result&origFrom=%2B14155550123&origTo=%2B14155559999"

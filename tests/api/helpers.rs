@@ -1,8 +1,9 @@
 //! `spawn_app()`: each test gets its own world — a fresh database on the test cluster, its own Twilio
 //! double, and its own worker in workerd (`wrangler dev`) wired to both.
+use missed_call_textback::database;
+use missed_call_textback::store::migrations;
 use missed_call_textback::twilio::signature;
 use missed_call_textback::twilio_double::{RecordedRequest, TwilioDouble};
-use missed_call_textback::{database, migrations};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,5 +1,5 @@
 //! A business's published Twilio number and what to do with calls to it.
-use crate::phone_number::PhoneNumber;
+use crate::domain::PhoneNumber;
 use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_TEMPLATE: &str = "Sorry we missed your call at {business_name}! We'll get back to you as soon as we can, or reply here to tell us how we can help. Reply STOP to opt out.";

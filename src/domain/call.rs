@@ -1,0 +1,79 @@
+//! Who called and which call: the caller as Twilio reported them (a textable number or a withheld
+//! ID), and `CallRef`, what every path knows about a call before it is texted or settled.
+use super::PhoneNumber;
+use std::fmt;
+
+/// The `From` of an inbound call. Twilio sends text such as `anonymous` or `restricted`
+/// for a withheld or unusable caller ID; only an E.164 number can be texted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Caller {
+    Number(PhoneNumber),
+    Withheld(String),
+}
+
+impl Caller {
+    pub fn parse(raw: &str) -> Caller {
+        match PhoneNumber::parse(raw) {
+            Ok(number) => Caller::Number(number),
+            Err(_) => Caller::Withheld(raw.to_string()),
+        }
+    }
+
+    /// What is stored in `active_calls.from_number`: the number, or Twilio's text as it came.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Caller::Number(number) => number.as_str(),
+            Caller::Withheld(raw) => raw,
+        }
+    }
+
+    /// The number to text, if there is one.
+    pub fn textable(&self) -> Option<&PhoneNumber> {
+        match self {
+            Caller::Number(number) => Some(number),
+            Caller::Withheld(_) => None,
+        }
+    }
+
+    /// For logs: never the whole number, nor the whole of a withheld ID's text.
+    pub fn masked(&self) -> String {
+        super::mask(self.as_str())
+    }
+}
+
+impl fmt::Display for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A call identified by what both paths know: Phase 2 carries these in its action URL, the poll
+/// reads them from the row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRef {
+    pub call_sid: String,
+    pub from: Caller,
+    /// The business's Twilio number that was called.
+    pub to: PhoneNumber,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caller_is_a_number_or_withheld() {
+        let number = Caller::parse("+14155550123");
+        assert_eq!(
+            number.textable().map(PhoneNumber::as_str),
+            Some("+14155550123")
+        );
+        assert_eq!(number.masked(), "********0123");
+        for withheld in ["anonymous", "restricted", "", "+1234", "4155550123"] {
+            let caller = Caller::parse(withheld);
+            assert_eq!(caller, Caller::Withheld(withheld.to_string()));
+            assert!(caller.textable().is_none());
+            assert_eq!(caller.as_str(), withheld);
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! One error type for every endpoint, and the one place it becomes an HTTP answer. Handlers return
+//! `Result<Reply, ApiError>` and use `?`; the entry turns the error into its status, JSON body and
+//! headers. `Reply` is a plain description of a response; the edge writes it out.
+use crate::config::ConfigError;
+use crate::database::DbError;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(status: u16, value: &serde_json::Value) -> Reply {
+        Reply {
+            status,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: value.to_string(),
+        }
+    }
+
+    pub fn twiml(xml: String) -> Reply {
+        Reply {
+            status: 200,
+            content_type: crate::twilio::twiml::CONTENT_TYPE,
+            headers: Vec::new(),
+            body: xml,
+        }
+    }
+
+    fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 400: the request cannot be read; the reason names the field or part.
+    BadRequest(String),
+    /// 401: the bearer token is missing or wrong (the two are not told apart).
+    Unauthorized,
+    /// 403: a webhook without a valid `X-Twilio-Signature`.
+    Forbidden(String),
+    NotFound(String),
+    MethodNotAllowed {
+        allow: &'static str,
+    },
+    /// 503: a setting is missing or malformed; the operator learns which.
+    Config(ConfigError),
+    /// 503: a dependency (the database) cannot be reached or failed.
+    Unavailable {
+        dependency: &'static str,
+        reason: String,
+    },
+    /// 500: the runtime failed us (an unreadable body stream, a header it refused).
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest(_) => 400,
+            ApiError::Unauthorized => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::NotFound(_) => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Config(_) | ApiError::Unavailable { .. } => 503,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    /// Whether the operator should hear of it: the server's side failed, not the client's.
+    pub fn is_server_side(&self) -> bool {
+        self.status() >= 500
+    }
+
+    pub fn reply(&self) -> Reply {
+        let body = match self {
+            ApiError::Config(problem) => serde_json::json!({
+                "status": "error",
+                "error": format!("configuration incomplete: {problem}"),
+            }),
+            other => serde_json::json!({ "error": other.to_string() }),
+        };
+        let reply = Reply::json(self.status(), &body);
+        match self {
+            ApiError::Unauthorized => reply.with_header("WWW-Authenticate", "Bearer"),
+            ApiError::MethodNotAllowed { allow } => reply.with_header("Allow", *allow),
+            _ => reply,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::BadRequest(reason)
+            | ApiError::Forbidden(reason)
+            | ApiError::NotFound(reason)
+            | ApiError::Internal(reason) => f.write_str(reason),
+            ApiError::Unauthorized => f.write_str("missing or invalid bearer token"),
+            ApiError::MethodNotAllowed { allow } => write!(f, "method not allowed; use {allow}"),
+            ApiError::Config(problem) => write!(f, "{problem}"),
+            ApiError::Unavailable { dependency, reason } => {
+                write!(f, "{dependency} unavailable: {reason}")
+            }
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        ApiError::Unavailable {
+            dependency: "database",
+            reason: error.to_string(),
+        }
+    }
+}
+
+impl From<ConfigError> for ApiError {
+    fn from(problem: ConfigError) -> Self {
+        ApiError::Config(problem)
+    }
+}
+
+/// Bearer-token check with a constant-time compare. Missing and wrong tokens both get 401 so a
+/// prober learns nothing from the difference. `header` is the `Authorization` header as sent.
+pub fn check_bearer(
+    header: Option<&str>,
+    expected: &crate::config::Secret,
+) -> Result<(), ApiError> {
+    let presented = header.and_then(|h| h.strip_prefix("Bearer "));
+    let valid = presented.is_some_and(|token| {
+        crate::twilio::signature::constant_time_eq(
+            token.trim().as_bytes(),
+            expected.expose().as_bytes(),
+        )
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
+        reply
+            .headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn each_error_has_its_status_body_and_headers() {
+        let unauthorized = ApiError::Unauthorized.reply();
+        assert_eq!(unauthorized.status, 401);
+        assert_eq!(header(&unauthorized, "WWW-Authenticate"), Some("Bearer"));
+        let not_allowed = ApiError::MethodNotAllowed { allow: "GET" }.reply();
+        assert_eq!(not_allowed.status, 405);
+        assert_eq!(header(&not_allowed, "Allow"), Some("GET"));
+        assert_eq!(
+            not_allowed.body,
+            r#"{"error":"method not allowed; use GET"}"#
+        );
+        let bad = ApiError::BadRequest("forward_to: not E.164".into()).reply();
+        assert_eq!((bad.status, bad.content_type), (400, "application/json"));
+        assert_eq!(bad.body, r#"{"error":"forward_to: not E.164"}"#);
+        let db: ApiError = DbError("connection refused".into()).into();
+        assert_eq!(db.status(), 503);
+        assert!(db.is_server_side());
+        assert_eq!(
+            db.reply().body,
+            r#"{"error":"database unavailable: connection refused"}"#
+        );
+        let config: ApiError = ConfigError {
+            setting: "CRON_SECRET",
+            problem: "is not set".into(),
+        }
+        .into();
+        let reply = config.reply();
+        assert_eq!(reply.status, 503);
+        let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        assert_eq!(body["status"], "error");
+        assert_eq!(
+            body["error"],
+            "configuration incomplete: setting CRON_SECRET: is not set"
+        );
+        assert!(!ApiError::NotFound("x".into()).is_server_side());
+    }
+
+    #[test]
+    fn bearer_must_match_exactly() {
+        let secret = Secret::new("s3cret");
+        assert_eq!(check_bearer(Some("Bearer s3cret"), &secret), Ok(()));
+        assert_eq!(check_bearer(Some("Bearer s3cret "), &secret), Ok(()));
+        for wrong in [
+            None,
+            Some(""),
+            Some("s3cret"),
+            Some("Bearer "),
+            Some("Bearer s3cre"),
+            Some("Bearer s3cretx"),
+            Some("Basic s3cret"),
+            Some("bearer s3cret"),
+        ] {
+            assert_eq!(
+                check_bearer(wrong, &secret),
+                Err(ApiError::Unauthorized),
+                "{wrong:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The fallback: every minute, ask Twilio about calls whose `<Dial action>` callback never came, and
+//! hand the missed ones to the same missed-call handler the fast path uses.
+//!
+//! `verdict` reads Twilio's answer, `budget` keeps a run inside its subrequest limit; this file is
+//! the run itself: lease, look up, hand over, hand back.
+use crate::config::{PollSettings, TwilioConfig};
+use crate::database::{Client, DbError};
+use crate::domain::{DialStatus, Outcome, ProcessedBy};
+use crate::http::HttpClient;
+use crate::log::Log;
+use crate::missed_call::{handle_missed_call, TextOutcome};
+use crate::store::calls::{adopt_sent_message, settle_without_text};
+use crate::store::poll::{self as store, DueCall};
+use crate::twilio::rest::{self, Failure};
+use crate::{info, warn};
+use budget::Counted;
+use serde::Serialize;
+use verdict::{verdict_from_children, verdict_from_parent, Verdict};
+
+pub mod budget;
+pub mod verdict;
+
+const LOG: Log = Log("[Check Missed Calls]");
+/// The design document's line for a missed call the fallback found.
+const FALLBACK: Log = Log("[Check Missed Calls - FALLBACK]");
+
+/// Longer than the slowest run can take (every request at its timeout), so a lease only lapses
+/// when its run died; runs hand back what they did not finish.
+const LEASE_SECS: u32 = 15 * 60;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct PollSummary {
+    pub checked: u32,
+    pub texted: u32,
+    pub answered: u32,
+    pub in_progress: u32,
+    /// Twilio does not know the call (404/20404, or 403/20008 for test credentials): settled for good.
+    pub cleaned_up: u32,
+    pub expired: u32,
+    /// Texts whose send looked failed but which Twilio shows as sent: recorded, not resent.
+    pub recovered: u32,
+    /// Texts that failed for good (21610 …) or could not be sent (no caller ID).
+    pub failed: u32,
+    /// Retryable problems (429, 5xx, timeouts): those calls are retried on a later tick.
+    pub errors: u32,
+    /// Due calls this run leased but left for the next tick because its Twilio budget ran out.
+    pub deferred: u32,
+    /// The run leased as many calls as its budget allows, so more may be waiting behind them.
+    pub more_due: bool,
+    pub twilio_requests: u32,
+}
+
+pub async fn check_missed_calls(
+    db: &Client,
+    http: &impl HttpClient,
+    twilio: &TwilioConfig,
+    settings: &PollSettings,
+) -> Result<PollSummary, DbError> {
+    let mut summary = PollSummary {
+        expired: store::expire_overdue(db, settings.max_call_age_secs).await? as u32,
+        ..PollSummary::default()
+    };
+    let due = store::lease_due(
+        db,
+        settings.twilio_budget,
+        settings.callback_grace_secs,
+        LEASE_SECS,
+    )
+    .await?;
+    info!(LOG, "Found {} calls to check", due.len());
+
+    summary.more_due = due.len() as u32 == settings.twilio_budget;
+    let http = Counted::new(http);
+    let mut handed_back = Vec::new();
+    for (index, due_call) in due.iter().enumerate() {
+        let cost = budget::worst_case(due_call.owed, due_call.verify_since.is_some());
+        if !budget::fits(http.sent(), cost, settings.twilio_budget) {
+            handed_back.extend(due[index..].iter().map(|d| d.call.call_sid.clone()));
+            summary.deferred = (due.len() - index) as u32;
+            info!(
+                LOG,
+                "Twilio budget of {} requests used up: {} calls wait for the next tick",
+                settings.twilio_budget,
+                summary.deferred
+            );
+            break;
+        }
+        summary.checked += 1;
+        if check_one(db, &http, twilio, due_call, &mut summary).await? {
+            handed_back.push(due_call.call.call_sid.clone());
+        }
+    }
+    store::release_leases(db, &handed_back).await?;
+    summary.twilio_requests = http.sent();
+    info!(
+        LOG,
+        "Done: {}",
+        serde_json::to_string(&summary).unwrap_or_default()
+    );
+    Ok(summary)
+}
+
+/// Works one leased call; returns true when its lease should go back for a later tick.
+async fn check_one(
+    db: &Client,
+    http: &impl HttpClient,
+    twilio: &TwilioConfig,
+    due: &DueCall,
+    summary: &mut PollSummary,
+) -> Result<bool, DbError> {
+    let call = &due.call;
+    if due.owed {
+        if let Some(day) = &due.verify_since {
+            match already_sent(db, http, twilio, due, day).await? {
+                Some(true) => {
+                    summary.recovered += 1;
+                    return Ok(false);
+                }
+                Some(false) => {}
+                None => {
+                    summary.errors += 1;
+                    return Ok(true);
+                }
+            }
+        }
+        info!(LOG, "Retrying the owed text for {}", call.call_sid);
+        count_text(
+            handle_missed_call(db, http, twilio, call, ProcessedBy::Poll, None).await?,
+            summary,
+        );
+        return Ok(false);
+    }
+    let verdict = match lookup(http, twilio, &call.call_sid).await {
+        Ok(verdict) => verdict,
+        Err(Failure::Final { status, code, .. }) => {
+            settle_without_text(db, call, ProcessedBy::Poll, Outcome::NotFound, None).await?;
+            warn!(
+                LOG,
+                "Twilio does not know {} (HTTP {status}, code {}): cleaned up",
+                call.call_sid,
+                code.map_or("none".to_string(), |c| c.to_string())
+            );
+            summary.cleaned_up += 1;
+            return Ok(false);
+        }
+        Err(failure) => {
+            summary.errors += 1;
+            store::record_lookup_failure(db, &call.call_sid).await?;
+            warn!(
+                LOG,
+                "Lookup of {} failed ({failure}): retrying on a later tick", call.call_sid
+            );
+            return Ok(false);
+        }
+    };
+    match verdict {
+        Verdict::Missed { status } => {
+            info!(
+                FALLBACK,
+                "Missed call detected: {} ({status})", call.call_sid
+            );
+            let outcome =
+                handle_missed_call(db, http, twilio, call, ProcessedBy::Poll, Some(&status))
+                    .await?;
+            count_text(outcome, summary);
+            Ok(false)
+        }
+        Verdict::Answered => {
+            let completed = DialStatus::Completed;
+            let by = ProcessedBy::Poll;
+            settle_without_text(db, call, by, Outcome::Answered, Some(&completed)).await?;
+            summary.answered += 1;
+            Ok(false)
+        }
+        Verdict::InProgress => {
+            summary.in_progress += 1;
+            Ok(true)
+        }
+    }
+}
+
+/// Looks at Twilio for a text whose send ended ambiguously (or whose claim a crash left behind),
+/// and adopts it if it went out. `None`: Twilio could not be asked; try again on a later tick
+/// rather than risk a second text.
+async fn already_sent(
+    db: &Client,
+    http: &impl HttpClient,
+    twilio: &TwilioConfig,
+    due: &DueCall,
+    since_day: &str,
+) -> Result<Option<bool>, DbError> {
+    let call = &due.call;
+    // A withheld caller is never claimed for a text, so nothing can have gone out.
+    let Some(caller) = call.from.textable() else {
+        return Ok(Some(false));
+    };
+    let request = rest::list_messages(twilio, caller, &call.to, since_day);
+    let page = match rest::parse_message_page(http.send(request).await) {
+        Ok(page) => page,
+        Err(failure) => {
+            warn!(
+                LOG,
+                "Could not check whether the text for {} went out ({failure}): asking again on a later tick",
+                call.call_sid
+            );
+            return Ok(None);
+        }
+    };
+    for message in &page.messages {
+        if adopt_sent_message(db, &call.call_sid, &message.sid).await? {
+            info!(
+                LOG,
+                "The text for {} had gone out after all ({}): not sending it again",
+                call.call_sid,
+                message.sid
+            );
+            return Ok(Some(true));
+        }
+    }
+    Ok(Some(false))
+}
+
+async fn lookup(
+    http: &impl HttpClient,
+    twilio: &TwilioConfig,
+    call_sid: &str,
+) -> Result<Verdict, Failure> {
+    let children =
+        rest::parse_call_page(http.send(rest::list_child_calls(twilio, call_sid)).await)?;
+    if let Some(verdict) = verdict_from_children(&children.calls) {
+        return Ok(verdict);
+    }
+    let parent = rest::parse_call(http.send(rest::fetch_call(twilio, call_sid)).await)?;
+    Ok(verdict_from_parent(&parent))
+}
+
+fn count_text(outcome: TextOutcome, summary: &mut PollSummary) {
+    match outcome {
+        TextOutcome::Sent { .. } => summary.texted += 1,
+        TextOutcome::AlreadyHandled => {}
+        TextOutcome::Owed { .. } => summary.errors += 1,
+        TextOutcome::Failed { .. } | TextOutcome::Unsendable { .. } => summary.failed += 1,
+    }
+}

@@ -1,0 +1,241 @@
+//! `active_calls`: a call's life from Phase 1 to its outcome. Every statement here decides
+//! something (records, claims, settles), so each is an INSERT or UPDATE that Hyperdrive never
+//! caches, and the answer comes back in its RETURNING clause. `claim_for_text` is the only dedup
+//! decision in the code base.
+use super::{boolean, int4, numbers, text};
+use crate::database::{Client, DbError};
+use crate::domain::{
+    BusinessNumber, CallRef, Caller, DialStatus, Outcome, PhoneNumber, ProcessedBy,
+};
+use tokio_postgres::Row;
+
+/// A call as stored: a from_number that is not E.164 is a withheld caller; a to_number that is
+/// not E.164 is a damaged row.
+pub(crate) fn call_from_row(row: &Row) -> Result<CallRef, DbError> {
+    let to: String = row.get("to_number");
+    Ok(CallRef {
+        call_sid: row.get("call_sid"),
+        from: Caller::parse(row.get("from_number")),
+        to: PhoneNumber::parse(&to).map_err(|e| DbError(format!("active_calls.to_number: {e}")))?,
+    })
+}
+
+/// Phase 1 in one round trip: look the called number up and, when it is in service, record the
+/// call. `ON CONFLICT DO NOTHING` makes Twilio's retries neither duplicate nor reset the row, and the
+/// INSERT keeps the statement out of Hyperdrive's cache.
+pub async fn record_incoming(
+    db: &Client,
+    call_sid: &str,
+    from: &Caller,
+    to: &PhoneNumber,
+) -> Result<Option<BusinessNumber>, DbError> {
+    let row = db
+        .query_typed_opt(
+            &format!(
+                "WITH business AS (
+                     SELECT {} FROM business_numbers WHERE twilio_number = $3
+                 ), recorded AS (
+                     INSERT INTO active_calls (call_sid, from_number, to_number, dial_timeout_secs)
+                     SELECT $1, $2, twilio_number, dial_timeout_secs FROM business WHERE enabled
+                     ON CONFLICT (call_sid) DO NOTHING
+                 )
+                 SELECT * FROM business",
+                numbers::COLUMNS
+            ),
+            &[text(&call_sid), text(&from.as_str()), text(&to.as_str())],
+        )
+        .await?;
+    row.as_ref().map(numbers::from_row).transpose()
+}
+
+/// A claim still `sending` after this long belongs to a run that died between claim and send:
+/// far longer than a send can take (waitUntil ends after 30 s, a poll's send after 10 s).
+pub const STALE_CLAIM_SECS: i32 = 5 * 60;
+
+/// What the winner of a claim needs to send the text.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// 1 for the first send, counting up with every retry.
+    pub attempt: i32,
+    /// None when the business number was deleted after the call came in.
+    pub business: Option<ClaimedBusiness>,
+}
+
+/// The business settings the text is written from, read in the claim's own statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedBusiness {
+    pub name: String,
+    pub sms_template: String,
+}
+
+/// THE deduplication decision, and the only one in the code base. One atomic statement claims the
+/// call for texting: it inserts the call when Phase 1 never recorded it, or takes it when it is
+/// undecided, or when a retryable send failure has come due. Concurrent claimers serialise on the
+/// row lock and re-check the WHERE clause, so exactly one of them gets a row back.
+pub async fn claim_for_text(
+    db: &Client,
+    call: &CallRef,
+    by: ProcessedBy,
+    dial_status: Option<&DialStatus>,
+) -> Result<Option<Claim>, DbError> {
+    let row = db
+        .query_typed_opt(
+            "WITH claimed AS (
+                 INSERT INTO active_calls AS c (call_sid, from_number, to_number, processed,
+                     processed_at, processed_by, outcome, claimed_at, sms_attempts, dial_call_status)
+                 VALUES ($1, $2, $3, false, NULL, $4, 'sending', now(), 1, $5)
+                 ON CONFLICT (call_sid) DO UPDATE SET
+                     processed_by = EXCLUDED.processed_by,
+                     outcome = 'sending',
+                     claimed_at = now(),
+                     sms_attempts = c.sms_attempts + 1,
+                     dial_call_status = COALESCE(EXCLUDED.dial_call_status, c.dial_call_status)
+                 WHERE c.outcome IS NULL
+                    OR (c.outcome = 'owed' AND c.next_attempt_at <= now())
+                    OR (c.outcome = 'sending' AND c.claimed_at < now() - make_interval(secs => $6::int))
+                 RETURNING c.to_number, c.sms_attempts
+             )
+             SELECT claimed.*, b.business_name, b.sms_template
+             FROM claimed LEFT JOIN business_numbers b ON b.twilio_number = claimed.to_number",
+            &[
+                text(&call.call_sid),
+                text(&call.from.as_str()),
+                text(&call.to.as_str()),
+                text(&by.as_str()),
+                text(&dial_status.map(DialStatus::as_str)),
+                int4(&STALE_CLAIM_SECS),
+            ],
+        )
+        .await?;
+    Ok(row.map(|row| Claim {
+        attempt: row.get("sms_attempts"),
+        business: row
+            .get::<_, Option<String>>("business_name")
+            .zip(row.get::<_, Option<String>>("sms_template"))
+            .map(|(name, sms_template)| ClaimedBusiness { name, sms_template }),
+    }))
+}
+
+/// The text went to Twilio as `message_sid`: the call is settled as texted.
+pub async fn record_sms_sent(
+    db: &Client,
+    call_sid: &str,
+    message_sid: &str,
+) -> Result<(), DbError> {
+    db.query_typed(
+        "UPDATE active_calls
+         SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_error = NULL,
+             sms_maybe_sent = false, next_attempt_at = NULL, processed = true, processed_at = now()
+         WHERE call_sid = $1",
+        &[text(&call_sid), text(&message_sid)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A send that did not go through: `retry_in_secs` Some leaves the text owed for the poll, None
+/// ends it as failed with `reason`. `maybe_sent` marks a failure after which the text may have
+/// gone anyway, so the poll looks it up before sending again.
+pub async fn record_sms_failure(
+    db: &Client,
+    call_sid: &str,
+    reason: &str,
+    retry_in_secs: Option<i32>,
+    maybe_sent: bool,
+) -> Result<(), DbError> {
+    db.query_typed(
+        "UPDATE active_calls
+         SET sms_error = $2,
+             outcome = CASE WHEN $3::int IS NULL THEN 'failed' ELSE 'owed' END,
+             processed = $3::int IS NULL,
+             processed_at = CASE WHEN $3::int IS NULL THEN now() END,
+             next_attempt_at = now() + make_interval(secs => $3::int),
+             sms_maybe_sent = $4
+         WHERE call_sid = $1",
+        &[
+            text(&call_sid),
+            text(&reason),
+            int4(&retry_in_secs),
+            boolean(&maybe_sent),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Settles a call that gets no text (answered, not found, no caller ID). Never overrides a
+/// decision already taken, so a late "answered" cannot hide a text that went out.
+pub async fn settle_without_text(
+    db: &Client,
+    call: &CallRef,
+    by: ProcessedBy,
+    outcome: Outcome,
+    dial_status: Option<&DialStatus>,
+) -> Result<bool, DbError> {
+    let settled = db
+        .query_typed(
+            "INSERT INTO active_calls AS c (call_sid, from_number, to_number, processed,
+                 processed_at, processed_by, outcome, dial_call_status)
+             VALUES ($1, $2, $3, true, now(), $4, $5, $6)
+             ON CONFLICT (call_sid) DO UPDATE SET
+                 processed = true,
+                 processed_at = now(),
+                 processed_by = EXCLUDED.processed_by,
+                 outcome = EXCLUDED.outcome,
+                 dial_call_status = COALESCE(EXCLUDED.dial_call_status, c.dial_call_status)
+             WHERE c.outcome IS NULL
+             RETURNING c.call_sid",
+            &[
+                text(&call.call_sid),
+                text(&call.from.as_str()),
+                text(&call.to.as_str()),
+                text(&by.as_str()),
+                text(&outcome.as_str()),
+                text(&dial_status.map(DialStatus::as_str)),
+            ],
+        )
+        .await?;
+    Ok(!settled.is_empty())
+}
+
+/// Polling-only mode: Phase 2 notes what the dial did and leaves the call for the poll.
+pub async fn record_dial_result(
+    db: &Client,
+    call: &CallRef,
+    dial_status: &DialStatus,
+) -> Result<(), DbError> {
+    db.query_typed(
+        "INSERT INTO active_calls AS c (call_sid, from_number, to_number, dial_call_status)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (call_sid) DO UPDATE SET dial_call_status = EXCLUDED.dial_call_status",
+        &[
+            text(&call.call_sid),
+            text(&call.from.as_str()),
+            text(&call.to.as_str()),
+            text(&dial_status.as_str()),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Settles a text whose send looked failed but went out after all, found at Twilio as
+/// `message_sid`. A message already recorded on any call is not taken a second time.
+pub async fn adopt_sent_message(
+    db: &Client,
+    call_sid: &str,
+    message_sid: &str,
+) -> Result<bool, DbError> {
+    let adopted = db
+        .query_typed(
+            "UPDATE active_calls
+             SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_maybe_sent = false,
+                 processed = true, processed_at = now(), next_attempt_at = NULL, lease_until = NULL
+             WHERE call_sid = $1 AND outcome IN ('owed', 'sending')
+               AND NOT EXISTS (SELECT 1 FROM active_calls WHERE sms_sid = $2)
+             RETURNING call_sid",
+            &[text(&call_sid), text(&message_sid)],
+        )
+        .await?;
+    Ok(!adopted.is_empty())
+}

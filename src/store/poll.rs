@@ -1,0 +1,151 @@
+//! The fallback poll's statements on `active_calls`: expiring, leasing due calls, handing leases
+//! back, backing off lookups, and the weekly cleanup. The lease is an UPDATE … RETURNING, so
+//! Hyperdrive never answers it from its cache and overlapping runs never share a call.
+use super::calls::{call_from_row, STALE_CLAIM_SECS};
+use super::{int4, int8, text};
+use crate::database::{Client, DbError};
+use crate::domain::CallRef;
+use tokio_postgres::types::Type;
+
+/// Expires every unfinished call (undecided or owed a text) older than `max_age_secs`.
+pub async fn expire_overdue(db: &Client, max_age_secs: u32) -> Result<u64, DbError> {
+    Ok(db
+        .execute(
+            "UPDATE active_calls
+             SET processed = true, processed_at = now(), processed_by = 'poll', outcome = 'expired',
+                 lease_until = NULL
+             WHERE NOT processed
+               AND (outcome IS NULL OR outcome IN ('owed', 'sending'))
+               AND received_at < now() - make_interval(secs => $1::int)",
+            &[&(max_age_secs as i32)],
+        )
+        .await?)
+}
+
+#[derive(Debug, Clone)]
+pub struct DueCall {
+    pub call: CallRef,
+    /// A text already decided on (a retryable failure, or a claim a crash left `sending`): no
+    /// call lookup needed, only the send.
+    pub owed: bool,
+    /// The UTC day the text was claimed, when it may already have gone out: look for it at
+    /// Twilio before sending again.
+    pub verify_since: Option<String>,
+}
+
+const LEASE_DUE_CALLS: &str = "WITH leased AS (
+     UPDATE active_calls AS c
+     SET lease_until = now() + make_interval(secs => $3::int)
+     FROM (
+         SELECT call_sid FROM active_calls
+         WHERE NOT processed
+           AND (lease_until IS NULL OR lease_until < now())
+           AND ((outcome IS NULL
+                 AND received_at < now() - make_interval(secs => dial_timeout_secs + $2::int)
+                 AND (next_lookup_at IS NULL OR next_lookup_at <= now()))
+                OR (outcome = 'owed' AND next_attempt_at <= now())
+                OR (outcome = 'sending' AND claimed_at < now() - make_interval(secs => $4::int)))
+         ORDER BY received_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+     ) AS due
+     WHERE c.call_sid = due.call_sid
+     RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.received_at,
+               c.outcome = 'sending' OR c.sms_maybe_sent AS maybe_sent,
+               to_char(c.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS claimed_day
+ )
+ SELECT * FROM leased ORDER BY received_at";
+
+/// Leases up to `limit` calls that are due, oldest first. The lease is taken by the UPDATE itself
+/// and `SKIP LOCKED` lets overlapping runs pass each other, so no call is worked on twice at once.
+pub async fn lease_due(
+    db: &Client,
+    limit: u32,
+    callback_grace_secs: u32,
+    lease_secs: u32,
+) -> Result<Vec<DueCall>, DbError> {
+    let rows = db
+        .query_typed(
+            LEASE_DUE_CALLS,
+            &[
+                int8(&(limit as i64)),
+                int4(&(callback_grace_secs as i32)),
+                int4(&(lease_secs as i32)),
+                int4(&STALE_CLAIM_SECS),
+            ],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let maybe_sent: Option<bool> = row.get("maybe_sent");
+            Ok(DueCall {
+                call: call_from_row(row)?,
+                owed: row.get::<_, Option<String>>("outcome").is_some(),
+                verify_since: row
+                    .get::<_, Option<String>>("claimed_day")
+                    .filter(|_| maybe_sent == Some(true)),
+            })
+        })
+        .collect()
+}
+
+/// Hands calls back to the next tick (still in progress, or over this run's budget).
+pub async fn release_leases(db: &Client, call_sids: &[String]) -> Result<(), DbError> {
+    if call_sids.is_empty() {
+        return Ok(());
+    }
+    db.query_typed(
+        "UPDATE active_calls SET lease_until = NULL WHERE call_sid = ANY($1) AND NOT processed",
+        &[(&call_sids, Type::TEXT_ARRAY)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A lookup failed retryably: back off 1, 2, 4 … 16 minutes, and let any later tick take it once
+/// due. The call's maximum age bounds the number of tries.
+pub async fn record_lookup_failure(db: &Client, call_sid: &str) -> Result<(), DbError> {
+    db.query_typed(
+        "UPDATE active_calls
+         SET next_lookup_at = now() + make_interval(secs => 60 * power(2, least(lookup_attempts, 4))::int),
+             lookup_attempts = lookup_attempts + 1,
+             lease_until = NULL
+         WHERE call_sid = $1",
+        &[text(&call_sid)],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_processed(db: &Client, older_than_days: u32) -> Result<u64, DbError> {
+    Ok(db
+        .execute(
+            "DELETE FROM active_calls
+             WHERE processed AND processed_at < now() - make_interval(days => $1::int)",
+            &[&(older_than_days as i32)],
+        )
+        .await?)
+}
+
+/// The plan of the due-calls claim as EXPLAIN ANALYZE runs it, rolled back so nothing is leased.
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn explain_lease_due(
+    db: &mut Client,
+    limit: u32,
+    callback_grace_secs: u32,
+) -> Result<Vec<String>, DbError> {
+    let tx = db.transaction().await?;
+    let rows = tx
+        .query(
+            &format!("EXPLAIN (ANALYZE, BUFFERS) {LEASE_DUE_CALLS}"),
+            &[
+                &(limit as i64),
+                &(callback_grace_secs as i32),
+                &60i32,
+                &STALE_CLAIM_SECS,
+            ],
+        )
+        .await?;
+    tx.rollback().await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
