@@ -16,8 +16,6 @@ pub mod twilio;
 mod edge;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod migrations;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod twilio_double;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
