@@ -3,7 +3,6 @@
 //! Prints both TwiML answers, the text the Twilio double received, and the timings.
 //!
 //! cargo run --example simulate_call -- [--status no-answer] [--from +14155550123] [--to +15005550006]
-use missed_call_textback::twilio::signature;
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -103,16 +102,15 @@ async fn post_signed(
     params: &[(&str, String)],
     token: &str,
 ) -> (String, Duration) {
-    let owned: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
     let started = Instant::now();
     let reply = http
         .post(url)
-        .header("X-Twilio-Signature", signature::compute(token, url, &owned))
+        .header(
+            "X-Twilio-Signature",
+            twilio_double::signature::compute(token, url, params),
+        )
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&owned).unwrap())
+        .body(serde_urlencoded::to_string(params).unwrap())
         .send()
         .await
         .unwrap_or_else(|e| fail(&format!("the worker did not answer: {e}")));

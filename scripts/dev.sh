@@ -29,7 +29,7 @@ pg_port=$(pick_port dev-pg)
 [ -f "$cluster/postmaster.pid" ] && bash scripts/pg.sh stop "$cluster"
 bash scripts/pg.sh start "$cluster" "$pg_port"
 database_url="postgresql://app:app@127.0.0.1:$pg_port/postgres"
-cargo build -q --bin migrate --bin twilio-double
+cargo build -q -p missed-call-textback -p twilio-double --bin migrate --bin twilio-double
 target/debug/migrate "$database_url"
 
 account_sid=AC00000000000000000000000000000000

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Formatting and clippy, natively (everything but the worker entry points) and for wasm32 (the
-# routes, the edge and the event entry, which only exist there). Warnings fail.
+# Formatting and clippy, natively (the whole workspace, the Twilio double included, but not the
+# worker entry points) and for wasm32 (the product crate only: the routes, the edge and the event
+# entry, which only exist there). Warnings fail.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 cargo fmt --all -- --check
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 use_wasm_toolchain
 cargo clippy --lib --release --target wasm32-unknown-unknown -- -D warnings
 echo "lint: clean"

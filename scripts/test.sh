@@ -5,7 +5,7 @@ set -uo pipefail
 source "$(dirname "$0")/env.sh"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-bash "$ROOT/scripts/with-test-cluster.sh" cargo test --lib --bins --tests -- \
+bash "$ROOT/scripts/with-test-cluster.sh" cargo test --workspace --lib --bins --tests -- \
   --test-threads "${TEST_THREADS:-4}" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 sum() { grep -E '^test result:' "$log" | grep -oE "[0-9]+ $1" | awk '{ n += $1 } END { print n + 0 }'; }

@@ -15,9 +15,6 @@ pub mod store;
 pub mod twilio;
 pub mod voice;
 
-#[cfg(not(target_arch = "wasm32"))]
-pub mod twilio_double;
-
 #[cfg(target_arch = "wasm32")]
 mod edge;
 

@@ -2,13 +2,12 @@
 //! double, and its own worker in workerd (`wrangler dev`) wired to both.
 use missed_call_textback::database;
 use missed_call_textback::store::migrations;
-use missed_call_textback::twilio::signature;
-use missed_call_textback::twilio_double::{RecordedRequest, TwilioDouble};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio_postgres::Client;
+use twilio_double::{RecordedRequest, TwilioDouble};
 
 pub const TWILIO_NUMBER: &str = "+14155559000";
 pub const FORWARD_TO: &str = "+14155550100";
@@ -404,14 +403,11 @@ impl TestApp {
         self.request(reqwest::Method::GET, path, None, None).await
     }
 
-    /// Posts a voice webhook the way Twilio does: form body, signed over APP_URL + path + query.
+    /// Posts a voice webhook the way Twilio does: form body, signed by the double over APP_URL +
+    /// path + query, so a product that checks signatures wrongly fails here.
     pub async fn post_voice(&self, query: &str, params: &[(&str, &str)]) -> Reply {
         let url = format!("{}{VOICE_PATH}{query}", self.address);
-        let owned: Vec<(String, String)> = params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let signature = signature::compute(&self.twilio.auth_token, &url, &owned);
+        let signature = self.twilio.sign(&url, params);
         self.post_voice_signed(query, params, Some(&signature))
             .await
     }

@@ -1,6 +1,6 @@
 use crate::helpers::*;
-use missed_call_textback::twilio_double::MessageScript;
 use reqwest::Method;
+use twilio_double::MessageScript;
 
 /// Well past the default 20 s dial timeout + 20 s grace.
 const DUE: i32 = 60;

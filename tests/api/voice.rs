@@ -1,5 +1,5 @@
 use crate::helpers::*;
-use missed_call_textback::twilio_double::MessageScript;
+use twilio_double::MessageScript;
 
 fn dial_of(xml: &str) -> (String, String, String, String) {
     let doc =
@@ -258,12 +258,7 @@ async fn bad_or_missing_signature_is_403_and_changes_nothing() {
 
     // The same request signed over the public URL is accepted.
     let url = format!("https://calls.example.com{VOICE_PATH}");
-    let owned: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let good =
-        missed_call_textback::twilio::signature::compute(&app.twilio.auth_token, &url, &owned);
+    let good = app.twilio.sign(&url, &params);
     let accepted = app.post_voice_signed("", &params, Some(&good)).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     assert_eq!(app.count_calls().await, 1);

@@ -1,6 +1,8 @@
-//! `twilio-double --port N --account-sid AC… --auth-token T`: the Twilio stand-in for local runs.
-//! `GET /__double/requests` lists what it has been sent.
-use missed_call_textback::twilio_double::TwilioDouble;
+//! `twilio-double --port N --account-sid AC… --auth-token T`: the Twilio stand-in for local runs
+//! (`make dev`). `GET /__double/requests` lists what it has been sent.
+use twilio_double::TwilioDouble;
+
+const USAGE: &str = "usage: twilio-double --port N --account-sid AC... --auth-token T";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -15,7 +17,7 @@ async fn main() {
             "--account-sid" => account_sid = value,
             "--auth-token" => auth_token = value,
             other => {
-                eprintln!("unknown flag {other}; usage: twilio-double --port N --account-sid AC... --auth-token T");
+                eprintln!("unknown flag {other}; {USAGE}");
                 std::process::exit(2);
             }
         }

@@ -1,0 +1,408 @@
+//! The REST side of the double on axum: the routes Twilio's 2010-04-01 API has for messages and
+//! calls, HTTP Basic auth, Twilio's error and list JSON, and `/__double/requests`. Connections are
+//! served with hyper directly, each in a task of its own, so that a scripted `Drop` can close one
+//! without answering, which is what a client sees when Twilio's side of a connection dies.
+use crate::{
+    dates, phone, MessageScript, RecordedRequest, StoredMessage, TwilioDouble, API_PREFIX,
+};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use hyper_util::rt::TokioIo;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tower::ServiceExt;
+
+/// Largest request body read; Twilio's own limit for a message is far below it.
+const MAX_BODY: usize = 1 << 20;
+
+pub(crate) async fn serve(listener: TcpListener, double: TwilioDouble) {
+    let router = router(double);
+    while let Ok((stream, _)) = listener.accept().await {
+        tokio::spawn(serve_connection(stream, router.clone()));
+    }
+}
+
+/// Lets a handler end its own connection without a response.
+#[derive(Clone, Default)]
+struct ConnectionKill(Arc<Notify>);
+
+async fn serve_connection(stream: TcpStream, router: Router) {
+    let _ = stream.set_nodelay(true);
+    let kill = ConnectionKill::default();
+    let service = {
+        let kill = kill.clone();
+        hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(kill.clone());
+            router.clone().oneshot(request)
+        })
+    };
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = connection => {}
+        // Dropping the connection drops the socket: the client sees it close mid-request.
+        _ = kill.0.notified() => {}
+    }
+}
+
+fn router(double: TwilioDouble) -> Router {
+    let account = "/2010-04-01/Accounts/{account_sid}";
+    Router::new()
+        .route("/__double/requests", get(list_requests))
+        .route(
+            &format!("{account}/Messages.json"),
+            get(list_messages)
+                .post(send_message)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{account}/Calls.json"),
+            get(list_calls).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{account}/Calls/{{call}}"),
+            get(fetch_call).fallback(method_not_allowed),
+        )
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(double.clone(), gate))
+        .with_state(double)
+}
+
+/// Before any route: records the request, waits the configured latency, and checks HTTP Basic auth
+/// for everything under an account.
+async fn gate(State(double): State<TwilioDouble>, request: Request, next: Next) -> Response {
+    if request.uri().path() == "/__double/requests" {
+        return next.run(request).await;
+    }
+    let received_at = Instant::now();
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return twilio_error(413, 21617, "The request body is too large");
+    };
+    let recorded = record(
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        &body,
+        received_at,
+    );
+    let wait = {
+        let mut state = double.state();
+        state.requests.push(recorded.clone());
+        state.latency.next_wait()
+    };
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
+    if let Some(rest) = recorded.path.strip_prefix(API_PREFIX) {
+        let account = rest.split('/').next().unwrap_or_default();
+        if account != double.account_sid || !double.authorised(recorded.authorization.as_deref()) {
+            return twilio_error(401, 20003, "Authenticate");
+        }
+    }
+    let mut request = Request::from_parts(parts, Body::from(body));
+    request.extensions_mut().insert(recorded);
+    next.run(request).await
+}
+
+fn record(
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+    received_at: Instant,
+) -> RecordedRequest {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    RecordedRequest {
+        method: method.as_str().to_string(),
+        path: uri.path().to_string(),
+        query: serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default(),
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        form: if is_form {
+            serde_urlencoded::from_bytes(body).unwrap_or_default()
+        } else {
+            Vec::new()
+        },
+        received_at: Some(received_at),
+    }
+}
+
+impl TwilioDouble {
+    fn authorised(&self, header: Option<&str>) -> bool {
+        use base64::{engine::general_purpose::STANDARD, Engine};
+        let expected = STANDARD.encode(format!("{}:{}", self.account_sid, self.auth_token));
+        header.and_then(|h| h.strip_prefix("Basic ")) == Some(expected.as_str())
+    }
+
+    fn lookup_should_fail(&self, call_sid: &str) -> bool {
+        match self.state().failing_lookups.get_mut(call_sid) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn call_json(
+        &self,
+        sid: &str,
+        parent: Option<&str>,
+        status: &str,
+        direction: &str,
+    ) -> serde_json::Value {
+        let now = dates::rfc2822(time::OffsetDateTime::now_utc());
+        let over = !matches!(status, "queued" | "ringing" | "in-progress");
+        serde_json::json!({
+            "account_sid": self.account_sid,
+            "answered_by": null,
+            "api_version": "2010-04-01",
+            "caller_name": null,
+            "date_created": now,
+            "date_updated": now,
+            "direction": direction,
+            "duration": if over { "0" } else { "" },
+            "end_time": if over { serde_json::json!(now) } else { serde_json::Value::Null },
+            "forwarded_from": null,
+            "from": "+15005550006",
+            "from_formatted": "(500) 555-0006",
+            "group_sid": null,
+            "parent_call_sid": parent,
+            "phone_number_sid": null,
+            "price": null,
+            "price_unit": "USD",
+            "sid": sid,
+            "start_time": now,
+            "status": status,
+            "subresource_uris": {},
+            "to": "+15005550006",
+            "to_formatted": "(500) 555-0006",
+            "trunk_sid": null,
+            "uri": format!("{API_PREFIX}{}/Calls/{sid}.json", self.account_sid),
+        })
+    }
+}
+
+async fn list_requests(State(double): State<TwilioDouble>) -> Response {
+    json(200, serde_json::json!({ "requests": double.requests() }))
+}
+
+/// `POST …/Messages.json`: Twilio's validation of To/From/Body, then whatever the test scripted for
+/// the recipient, else a queued message (201).
+async fn send_message(
+    State(double): State<TwilioDouble>,
+    Extension(request): Extension<RecordedRequest>,
+    Extension(kill): Extension<ConnectionKill>,
+) -> Response {
+    let to = request.form_value("To").unwrap_or_default();
+    let from = request.form_value("From").unwrap_or_default();
+    let body = request.form_value("Body").unwrap_or_default();
+    let status_callback = request.form_value("StatusCallback");
+    if to.is_empty() {
+        return twilio_error(400, 21604, "A 'To' phone number is required.");
+    }
+    if from.is_empty() {
+        return twilio_error(400, 21603, "A 'From' phone number is required.");
+    }
+    if body.is_empty() {
+        return twilio_error(400, 21602, "Message body is required.");
+    }
+    if !phone::is_e164(to) {
+        let message = format!("The 'To' number {to} is not a valid phone number.");
+        return twilio_error(400, 21211, &message);
+    }
+    let script = double
+        .state()
+        .message_scripts
+        .get_mut(to)
+        .and_then(VecDeque::pop_front);
+    match script {
+        Some(MessageScript::Error { status, code }) => {
+            return twilio_error(status, code, error_message(code));
+        }
+        Some(MessageScript::ServerError) => {
+            let body = serde_json::json!({ "status": 500, "message": "Internal Server Error" });
+            return json(500, body);
+        }
+        Some(MessageScript::Drop) => return hang_up(kill).await,
+        Some(MessageScript::AcceptThenDrop) => {
+            double.create_message(to, from, body, status_callback);
+            return hang_up(kill).await;
+        }
+        Some(MessageScript::Delay(wait)) => tokio::time::sleep(wait).await,
+        None => {}
+    }
+    json(201, double.create_message(to, from, body, status_callback))
+}
+
+/// Closes this request's connection and never answers.
+async fn hang_up(kill: ConnectionKill) -> Response {
+    kill.0.notify_one();
+    std::future::pending().await
+}
+
+/// `GET …/Messages.json` with Twilio's `To`, `From` and `DateSent>=` filters, newest first.
+async fn list_messages(
+    State(double): State<TwilioDouble>,
+    Extension(request): Extension<RecordedRequest>,
+) -> Response {
+    let to = request.query_value("To");
+    let from = request.query_value("From");
+    let since = request.query_value("DateSent>");
+    let page_size = page_size(&request);
+    let matches = |message: &StoredMessage| {
+        to.is_none_or(|to| message.json["to"] == to)
+            && from.is_none_or(|from| message.json["from"] == from)
+            && since.is_none_or(|since| message.day.as_str() >= since)
+    };
+    let messages: Vec<serde_json::Value> = double
+        .state()
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| matches(m))
+        .take(page_size)
+        .map(|m| m.json.clone())
+        .collect();
+    let uri = format!(
+        "{API_PREFIX}{}/Messages.json?PageSize={page_size}&Page=0",
+        double.account_sid
+    );
+    list_page("messages", messages, &uri, page_size)
+}
+
+/// `GET …/Calls.json?ParentCallSid=CA…`: the scripted call's `outbound-dial` legs.
+async fn list_calls(
+    State(double): State<TwilioDouble>,
+    Extension(request): Extension<RecordedRequest>,
+) -> Response {
+    let parent = request.query_value("ParentCallSid").unwrap_or_default();
+    if !parent.is_empty() && double.lookup_should_fail(parent) {
+        return twilio_error(500, 20500, "Internal Server Error");
+    }
+    let page_size = page_size(&request);
+    let scripted = double.state().calls.get(parent).cloned();
+    let calls: Vec<serde_json::Value> = scripted
+        .map(|call| {
+            call.child_statuses
+                .iter()
+                .enumerate()
+                .map(|(leg, status)| {
+                    let sid = child_sid(parent, leg);
+                    double.call_json(&sid, Some(parent), status, "outbound-dial")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let uri = format!(
+        "{API_PREFIX}{}/Calls.json?ParentCallSid={parent}&PageSize={page_size}&Page=0",
+        double.account_sid
+    );
+    list_page("calls", calls, &uri, page_size)
+}
+
+/// `GET …/Calls/CA….json`: the scripted inbound call itself.
+async fn fetch_call(
+    State(double): State<TwilioDouble>,
+    Path((_account, call)): Path<(String, String)>,
+) -> Response {
+    let Some(sid) = call.strip_suffix(".json") else {
+        return not_found().await;
+    };
+    if double.lookup_should_fail(sid) {
+        return twilio_error(500, 20500, "Internal Server Error");
+    }
+    let scripted = double.state().calls.get(sid).cloned();
+    match scripted {
+        Some(call) => json(
+            200,
+            double.call_json(sid, None, &call.parent_status, "inbound"),
+        ),
+        None => {
+            let account = &double.account_sid;
+            let message = format!(
+                "The requested resource {API_PREFIX}{account}/Calls/{sid}.json was not found"
+            );
+            twilio_error(404, 20404, &message)
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    twilio_error(404, 20404, "The requested resource was not found")
+}
+
+async fn method_not_allowed() -> Response {
+    twilio_error(405, 20004, "Method not allowed")
+}
+
+fn page_size(request: &RecordedRequest) -> usize {
+    request
+        .query_value("PageSize")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50)
+}
+
+fn child_sid(parent: &str, leg: usize) -> String {
+    // Deterministic so a test can tell legs apart; same shape as a real SID.
+    let tail: String = parent.chars().skip(2).take(31).collect();
+    format!("CA{tail}{leg:x}")
+}
+
+/// Twilio's list envelope: one page holding everything, so `next_page_uri` is null.
+fn list_page(key: &str, items: Vec<serde_json::Value>, uri: &str, page_size: usize) -> Response {
+    let mut page = serde_json::json!({
+        "end": items.len().saturating_sub(1),
+        "first_page_uri": uri,
+        "next_page_uri": null,
+        "page": 0,
+        "page_size": page_size,
+        "previous_page_uri": null,
+        "start": 0,
+        "uri": uri,
+    });
+    page[key] = serde_json::Value::Array(items);
+    json(200, page)
+}
+
+fn twilio_error(status: u16, code: u32, message: &str) -> Response {
+    let body = serde_json::json!({
+        "code": code,
+        "message": message,
+        "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+        "status": status,
+    });
+    json(status, body)
+}
+
+fn json(status: u16, body: serde_json::Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = [(header::CONTENT_TYPE, "application/json; charset=utf-8")];
+    (status, headers, body.to_string()).into_response()
+}
+
+fn error_message(code: u32) -> &'static str {
+    match code {
+        21211 => "Invalid 'To' Phone Number",
+        21408 => "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
+        21610 => "Attempt to send to unsubscribed recipient",
+        21612 => "The 'To' phone number is not currently reachable via SMS",
+        21614 => "'To' number is not a valid mobile number",
+        20429 => "Too Many Requests",
+        _ => "Error",
+    }
+}

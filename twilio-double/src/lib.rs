@@ -1,0 +1,252 @@
+//! A local stand-in for Twilio, speaking its wire format: the REST API's paths, HTTP Basic auth, form
+//! bodies, JSON shapes and error codes, and the signed webhooks Twilio posts back. Tests script it,
+//! read back what it was sent, and have it call the worker the way Twilio would; the `twilio-double`
+//! binary serves it for local runs. It shares no code with the product on purpose, so a product
+//! mistake about Twilio's format shows up as a failing test instead of being agreed with.
+mod api;
+mod dates;
+mod latency;
+mod phone;
+pub mod signature;
+mod webhooks;
+
+pub use phone::is_e164;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::TcpListener;
+
+/// Where every REST resource of an account lives.
+pub const API_PREFIX: &str = "/2010-04-01/Accounts/";
+
+/// One request the double received, as the test reads it back.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub authorization: Option<String>,
+    pub form: Vec<(String, String)>,
+    /// When the double received it, to measure latency from the test's side.
+    #[serde(skip)]
+    pub received_at: Option<Instant>,
+}
+
+impl RecordedRequest {
+    pub fn form_value(&self, name: &str) -> Option<&str> {
+        value_of(&self.form, name)
+    }
+
+    pub fn query_value(&self, name: &str) -> Option<&str> {
+        value_of(&self.query, name)
+    }
+
+    pub fn is_message_send(&self) -> bool {
+        self.method == "POST" && self.path.ends_with("/Messages.json")
+    }
+
+    pub fn is_call_lookup(&self) -> bool {
+        self.method == "GET" && self.path.contains("/Calls")
+    }
+}
+
+fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// What the double does with the next Messages POST to a given number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageScript {
+    /// Twilio's error JSON with this HTTP status and code (21211, 21610, 21614, 20429 …).
+    Error { status: u16, code: u32 },
+    /// A 500 with no Twilio error body.
+    ServerError,
+    /// Wait, then accept.
+    Delay(Duration),
+    /// Close the connection without answering; the message is not created.
+    Drop,
+    /// Create the message, then close the connection without answering: the ambiguous failure
+    /// where the text went out but the sender never heard so.
+    AcceptThenDrop,
+}
+
+/// What the Calls API knows about one inbound call: its own status and its `outbound-dial` legs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptedCall {
+    pub parent_status: String,
+    pub child_statuses: Vec<String>,
+}
+
+/// A message the account has sent, as the Messages API lists it.
+struct StoredMessage {
+    /// The UTC day it was created on (`YYYY-MM-DD`), what `DateSent>=` compares against; queued
+    /// messages have no `date_sent` yet, as at Twilio.
+    day: String,
+    /// The `StatusCallback` the POST asked for, where `deliver_status` posts.
+    status_callback: Option<String>,
+    json: serde_json::Value,
+}
+
+#[derive(Default)]
+struct State {
+    requests: Vec<RecordedRequest>,
+    message_scripts: HashMap<String, VecDeque<MessageScript>>,
+    calls: HashMap<String, ScriptedCall>,
+    /// Oldest first.
+    messages: Vec<StoredMessage>,
+    /// Per Call SID: how many of the next lookups answer 500.
+    failing_lookups: HashMap<String, u32>,
+    latency: latency::Latency,
+    sequence: u64,
+}
+
+#[derive(Clone)]
+pub struct TwilioDouble {
+    pub account_sid: String,
+    pub auth_token: String,
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    http: reqwest::Client,
+}
+
+impl TwilioDouble {
+    /// Binds 127.0.0.1:`port` (0 for a free one) and serves until the runtime ends.
+    pub async fn start(port: u16, account_sid: &str, auth_token: &str) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let double = TwilioDouble {
+            account_sid: account_sid.to_string(),
+            auth_token: auth_token.to_string(),
+            addr: listener.local_addr()?,
+            state: Arc::default(),
+            http: reqwest::Client::new(),
+        };
+        tokio::spawn(api::serve(listener, double.clone()));
+        Ok(double)
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state().requests.clone()
+    }
+
+    pub fn messages_to(&self, to: &str) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.is_message_send() && r.form_value("To") == Some(to))
+            .collect()
+    }
+
+    /// Queues what the next Messages POST to `to` meets; scripts are used up in order.
+    pub fn script_message(&self, to: &str, script: MessageScript) {
+        self.state()
+            .message_scripts
+            .entry(to.to_string())
+            .or_default()
+            .push_back(script);
+    }
+
+    pub fn script_call(&self, call_sid: &str, parent_status: &str, child_statuses: &[&str]) {
+        self.state().calls.insert(
+            call_sid.to_string(),
+            ScriptedCall {
+                parent_status: parent_status.to_string(),
+                child_statuses: child_statuses.iter().map(|s| s.to_string()).collect(),
+            },
+        );
+    }
+
+    /// The next `times` lookups of `call_sid` (the call or its child legs) answer 500.
+    pub fn fail_lookups(&self, call_sid: &str, times: u32) {
+        self.state()
+            .failing_lookups
+            .insert(call_sid.to_string(), times);
+    }
+
+    /// Every API request from now on waits `fixed` ± a random part of `jitter` before answering.
+    pub fn set_latency(&self, fixed: Duration, jitter: Duration) {
+        self.state().latency.set(fixed, jitter);
+    }
+
+    /// A message as if sent earlier through this account (e.g. by a run that then crashed).
+    pub fn seed_message(&self, to: &str, from: &str, body: &str) -> String {
+        let message = self.create_message(to, from, body, None);
+        message["sid"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// The `X-Twilio-Signature` Twilio would send with a webhook to `url` carrying `params`.
+    pub fn sign<K: AsRef<str>, V: AsRef<str>>(&self, url: &str, params: &[(K, V)]) -> String {
+        signature::compute(&self.auth_token, url, params)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A test that panicked while holding the lock leaves the state usable for its report.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn next_sid(&self, prefix: &str) -> String {
+        let sequence = {
+            let mut state = self.state();
+            state.sequence += 1;
+            state.sequence
+        };
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        format!("{prefix}{nanos:016x}{sequence:016x}")
+    }
+
+    /// Creates a queued message and returns its JSON as the POST answers it.
+    fn create_message(
+        &self,
+        to: &str,
+        from: &str,
+        body: &str,
+        status_callback: Option<&str>,
+    ) -> serde_json::Value {
+        let sid = self.next_sid("SM");
+        let now = time::OffsetDateTime::now_utc();
+        let date = dates::rfc2822(now);
+        let account = &self.account_sid;
+        let json = serde_json::json!({
+            "account_sid": account,
+            "api_version": "2010-04-01",
+            "body": body,
+            "date_created": date,
+            "date_sent": null,
+            "date_updated": date,
+            "direction": "outbound-api",
+            "error_code": null,
+            "error_message": null,
+            "from": from,
+            "messaging_service_sid": null,
+            "num_media": "0",
+            "num_segments": "1",
+            "price": null,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "queued",
+            "subresource_uris": {
+                "media": format!("{API_PREFIX}{account}/Messages/{sid}/Media.json")
+            },
+            "to": to,
+            "uri": format!("{API_PREFIX}{account}/Messages/{sid}.json"),
+        });
+        self.state().messages.push(StoredMessage {
+            day: dates::utc_day(now),
+            status_callback: status_callback.map(str::to_string),
+            json: json.clone(),
+        });
+        json
+    }
+}

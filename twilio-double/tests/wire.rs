@@ -1,0 +1,506 @@
+//! The double's wire behaviour, checked over real HTTP with reqwest the way the worker meets it:
+//! auth, Twilio's JSON shapes and error codes, scripted failures (including connections closed
+//! without an answer), latency, and the signed webhooks it posts to a small local receiver.
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use twilio_double::{signature, MessageScript, TwilioDouble};
+
+const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+const TOKEN: &str = "secret-token";
+const CALLER: &str = "+14155550123";
+const OURS: &str = "+14155559000";
+
+async fn double() -> TwilioDouble {
+    TwilioDouble::start(0, ACCOUNT, TOKEN).await.unwrap()
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+fn url(double: &TwilioDouble, resource: &str) -> String {
+    format!(
+        "{}/2010-04-01/Accounts/{ACCOUNT}/{resource}",
+        double.base_url()
+    )
+}
+
+fn send(double: &TwilioDouble, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+    client()
+        .post(url(double, "Messages.json"))
+        .basic_auth(ACCOUNT, Some(TOKEN))
+        .form(form)
+}
+
+async fn get_json(double: &TwilioDouble, resource: &str) -> (u16, serde_json::Value) {
+    let reply = client()
+        .get(url(double, resource))
+        .basic_auth(ACCOUNT, Some(TOKEN))
+        .send()
+        .await
+        .unwrap();
+    let status = reply.status().as_u16();
+    (status, reply.json().await.unwrap())
+}
+
+async fn status_and_json(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let reply = request.send().await.unwrap();
+    let status = reply.status().as_u16();
+    assert!(reply.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    (status, reply.json().await.unwrap())
+}
+
+fn today() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    )
+}
+
+fn assert_twilio_error(body: &serde_json::Value, status: u16, code: u32) {
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(
+        body["more_info"],
+        format!("https://www.twilio.com/docs/errors/{code}")
+    );
+    assert!(body["message"].is_string());
+}
+
+#[tokio::test]
+async fn wrong_or_missing_credentials_are_401_20003() {
+    let double = double().await;
+    let form = [("To", CALLER), ("From", OURS), ("Body", "hi")];
+    let none = client().post(url(&double, "Messages.json")).form(&form);
+    let (status, body) = status_and_json(none).await;
+    assert_eq!(status, 401);
+    assert_twilio_error(&body, 401, 20003);
+    let wrong = client()
+        .post(url(&double, "Messages.json"))
+        .basic_auth(ACCOUNT, Some("nope"))
+        .form(&form);
+    assert_eq!(status_and_json(wrong).await.0, 401);
+    let other_account = client()
+        .post(format!(
+            "{}/2010-04-01/Accounts/ACffffffffffffffffffffffffffffffff/Messages.json",
+            double.base_url()
+        ))
+        .basic_auth(ACCOUNT, Some(TOKEN))
+        .form(&form);
+    assert_eq!(status_and_json(other_account).await.0, 401);
+    assert!(
+        double.messages_to(CALLER).len() == 3,
+        "every attempt is recorded"
+    );
+    assert_eq!(
+        get_json(&double, "Messages.json").await.1["messages"],
+        serde_json::json!([])
+    );
+}
+
+#[tokio::test]
+async fn a_sent_message_is_queued_and_listed_from_its_day_on() {
+    let double = double().await;
+    let (status, message) = status_and_json(send(
+        &double,
+        &[("To", CALLER), ("From", OURS), ("Body", "hi")],
+    ))
+    .await;
+    assert_eq!(status, 201, "{message}");
+    let sid = message["sid"].as_str().unwrap();
+    assert!(sid.starts_with("SM") && sid.len() == 34, "{sid}");
+    assert_eq!(message["status"], "queued");
+    assert_eq!(message["date_sent"], serde_json::Value::Null);
+    assert_eq!(message["to"], CALLER);
+    assert_eq!(message["from"], OURS);
+    assert_eq!(message["body"], "hi");
+    let created = message["date_created"].as_str().unwrap();
+    assert!(created.ends_with(" +0000"), "{created}");
+    time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc2822).unwrap();
+
+    let query = serde_urlencoded::to_string([
+        ("To", CALLER),
+        ("From", OURS),
+        ("DateSent>", today().as_str()),
+    ])
+    .unwrap();
+    let (status, page) = get_json(&double, &format!("Messages.json?{query}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["messages"][0]["sid"], sid);
+    assert_eq!(page["messages"].as_array().unwrap().len(), 1);
+    for key in ["first_page_uri", "uri", "page", "page_size", "start", "end"] {
+        assert!(!page[key].is_null(), "{key} missing: {page}");
+    }
+    assert_eq!(page["next_page_uri"], serde_json::Value::Null);
+
+    let later = serde_urlencoded::to_string([("To", CALLER), ("DateSent>", "2999-01-01")]).unwrap();
+    let (_, page) = get_json(&double, &format!("Messages.json?{later}")).await;
+    assert_eq!(page["messages"], serde_json::json!([]));
+    let other = serde_urlencoded::to_string([("To", "+14155550999")]).unwrap();
+    let (_, page) = get_json(&double, &format!("Messages.json?{other}")).await;
+    assert_eq!(page["messages"], serde_json::json!([]));
+
+    let seeded = double.seed_message(CALLER, OURS, "earlier");
+    let (_, page) = get_json(&double, &format!("Messages.json?{query}")).await;
+    assert_eq!(page["messages"][0]["sid"], seeded.as_str(), "newest first");
+
+    let sent = double.messages_to(CALLER);
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].is_message_send());
+    assert_eq!(sent[0].form_value("Body"), Some("hi"));
+    let expected = format!("Basic {}", base64_of(&format!("{ACCOUNT}:{TOKEN}")));
+    assert_eq!(sent[0].authorization.as_deref(), Some(expected.as_str()));
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    STANDARD.encode(text)
+}
+
+#[tokio::test]
+async fn twilio_validates_the_form() {
+    let double = double().await;
+    let cases: [(&[(&str, &str)], u32); 4] = [
+        (&[("From", OURS), ("Body", "hi")], 21604),
+        (&[("To", CALLER), ("Body", "hi")], 21603),
+        (&[("To", CALLER), ("From", OURS)], 21602),
+        (
+            &[("To", "+0123456789"), ("From", OURS), ("Body", "hi")],
+            21211,
+        ),
+    ];
+    for (form, code) in cases {
+        let (status, body) = status_and_json(send(&double, form)).await;
+        assert_eq!(status, 400, "{form:?}");
+        assert_twilio_error(&body, 400, code);
+    }
+}
+
+#[tokio::test]
+async fn unknown_resources_are_404_and_wrong_methods_405() {
+    let double = double().await;
+    let (status, body) = get_json(&double, "Recordings.json").await;
+    assert_eq!(status, 404);
+    assert_twilio_error(&body, 404, 20404);
+    let (status, body) =
+        status_and_json(client().get(format!("{}/somewhere", double.base_url()))).await;
+    assert_eq!(status, 404);
+    assert_twilio_error(&body, 404, 20404);
+    let delete = client()
+        .delete(url(&double, "Messages.json"))
+        .basic_auth(ACCOUNT, Some(TOKEN));
+    let (status, body) = status_and_json(delete).await;
+    assert_eq!(status, 405);
+    assert_twilio_error(&body, 405, 20004);
+    let post = client()
+        .post(url(&double, "Calls.json"))
+        .basic_auth(ACCOUNT, Some(TOKEN));
+    assert_eq!(status_and_json(post).await.0, 405);
+}
+
+#[tokio::test]
+async fn calls_answer_what_was_scripted() {
+    let double = double().await;
+    let parent = "CA0123456789abcdef0123456789abcdef";
+    double.script_call(parent, "completed", &["no-answer", "busy"]);
+    let (status, call) = get_json(&double, &format!("Calls/{parent}.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(call["sid"], parent);
+    assert_eq!(call["status"], "completed");
+    assert_eq!(call["direction"], "inbound");
+
+    let query = format!("Calls.json?ParentCallSid={parent}");
+    let (status, page) = get_json(&double, &query).await;
+    assert_eq!(status, 200);
+    let legs = page["calls"].as_array().unwrap();
+    assert_eq!(legs.len(), 2);
+    assert_eq!(legs[0]["status"], "no-answer");
+    assert_eq!(legs[1]["status"], "busy");
+    assert_eq!(legs[0]["parent_call_sid"], parent);
+    assert_eq!(legs[0]["direction"], "outbound-dial");
+    assert_ne!(legs[0]["sid"], legs[1]["sid"]);
+    assert_eq!(page["next_page_uri"], serde_json::Value::Null);
+
+    double.fail_lookups(parent, 2);
+    assert_eq!(get_json(&double, &query).await.0, 500);
+    assert_eq!(
+        get_json(&double, &format!("Calls/{parent}.json")).await.0,
+        500
+    );
+    assert_eq!(get_json(&double, &query).await.0, 200);
+
+    let unknown = "CAffffffffffffffffffffffffffffffff";
+    let (status, body) = get_json(&double, &format!("Calls/{unknown}.json")).await;
+    assert_eq!(status, 404);
+    assert_twilio_error(&body, 404, 20404);
+    let (_, page) = get_json(&double, &format!("Calls.json?ParentCallSid={unknown}")).await;
+    assert_eq!(page["calls"], serde_json::json!([]));
+
+    let lookups = double
+        .requests()
+        .iter()
+        .filter(|r| r.is_call_lookup())
+        .count();
+    assert_eq!(lookups, 7);
+}
+
+#[tokio::test]
+async fn scripted_errors_come_in_order_then_sends_succeed() {
+    let double = double().await;
+    let form = [("To", CALLER), ("From", OURS), ("Body", "hi")];
+    double.script_message(
+        CALLER,
+        MessageScript::Error {
+            status: 400,
+            code: 21610,
+        },
+    );
+    double.script_message(CALLER, MessageScript::ServerError);
+    let (status, body) = status_and_json(send(&double, &form)).await;
+    assert_eq!(status, 400);
+    assert_twilio_error(&body, 400, 21610);
+    let (status, body) = status_and_json(send(&double, &form)).await;
+    assert_eq!(status, 500);
+    assert_eq!(body["status"], 500);
+    assert!(body.get("code").is_none());
+    assert_eq!(status_and_json(send(&double, &form)).await.0, 201);
+}
+
+#[tokio::test]
+async fn delay_waits_before_accepting() {
+    let double = double().await;
+    double.script_message(CALLER, MessageScript::Delay(Duration::from_millis(300)));
+    let started = Instant::now();
+    let (status, _) = status_and_json(send(
+        &double,
+        &[("To", CALLER), ("From", OURS), ("Body", "hi")],
+    ))
+    .await;
+    assert_eq!(status, 201);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+async fn listed_messages(double: &TwilioDouble) -> usize {
+    let (_, page) = get_json(double, "Messages.json").await;
+    page["messages"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn drop_closes_the_connection_unanswered_and_creates_nothing() {
+    let double = double().await;
+    double.script_message(CALLER, MessageScript::Drop);
+    let error = send(&double, &[("To", CALLER), ("From", OURS), ("Body", "hi")])
+        .send()
+        .await
+        .expect_err("a dropped connection has no response");
+    assert!(!error.is_timeout(), "closed, not hung: {error}");
+    assert_eq!(listed_messages(&double).await, 0);
+    assert_eq!(
+        double.messages_to(CALLER).len(),
+        1,
+        "the attempt is recorded"
+    );
+    // The double itself keeps serving.
+    let (status, _) = status_and_json(send(
+        &double,
+        &[("To", CALLER), ("From", OURS), ("Body", "hi")],
+    ))
+    .await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn accept_then_drop_creates_the_message_but_never_answers() {
+    let double = double().await;
+    double.script_message(CALLER, MessageScript::AcceptThenDrop);
+    let error = send(&double, &[("To", CALLER), ("From", OURS), ("Body", "hi")])
+        .send()
+        .await
+        .expect_err("a dropped connection has no response");
+    assert!(!error.is_timeout(), "closed, not hung: {error}");
+    assert_eq!(listed_messages(&double).await, 1);
+}
+
+#[tokio::test]
+async fn latency_delays_every_api_request() {
+    let double = double().await;
+    double.set_latency(Duration::from_millis(200), Duration::from_millis(50));
+    for _ in 0..3 {
+        let started = Instant::now();
+        let _ = get_json(&double, "Messages.json").await;
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(150), "{took:?}");
+    }
+    double.set_latency(Duration::ZERO, Duration::ZERO);
+    let started = Instant::now();
+    let _ = get_json(&double, "Messages.json").await;
+    assert!(started.elapsed() < Duration::from_millis(150));
+}
+
+#[tokio::test]
+async fn lists_what_it_was_sent() {
+    let double = double().await;
+    let _ = get_json(&double, "Messages.json?To=%2B14155550123").await;
+    let _ = send(&double, &[("To", CALLER), ("From", OURS), ("Body", "hi")])
+        .send()
+        .await
+        .unwrap();
+    let listing: serde_json::Value = client()
+        .get(format!("{}/__double/requests", double.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let requests = listing["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 2, "{listing}");
+    assert_eq!(requests[0]["method"], "GET");
+    assert_eq!(requests[0]["query"], serde_json::json!([["To", CALLER]]));
+    assert_eq!(requests[1]["method"], "POST");
+    assert!(requests[1]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("/Messages.json"));
+    assert!(requests[1]["form"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(["Body", "hi"])));
+    assert_eq!(double.requests()[0].query_value("To"), Some(CALLER));
+}
+
+/// The form parameters of each webhook a receiver got, in arrival order.
+type Seen = Arc<Mutex<Vec<Vec<(String, String)>>>>;
+
+/// A webhook receiver standing in for the worker: records each POST and checks its signature
+/// against the URL it was posted to.
+struct Receiver {
+    url: String,
+    seen: Seen,
+}
+
+async fn receiver() -> Receiver {
+    use axum::{http::HeaderMap, routing::post, Router};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook?kind=test", listener.local_addr().unwrap());
+    let seen: Seen = Arc::default();
+    let (record, signed_url) = (seen.clone(), url.clone());
+    let app = Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: String| async move {
+            let content_type = headers["content-type"].to_str().unwrap().to_string();
+            assert_eq!(content_type, "application/x-www-form-urlencoded");
+            let params: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap();
+            let given = headers
+                .get("x-twilio-signature")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            let valid = given == signature::compute(TOKEN, &signed_url, &params);
+            record.lock().unwrap().push(params);
+            if valid {
+                (axum::http::StatusCode::OK, "<Response/>")
+            } else {
+                (axum::http::StatusCode::FORBIDDEN, "bad signature")
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Receiver { url, seen }
+}
+
+fn value<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn post_webhook_signs_like_twilio() {
+    let double = double().await;
+    let receiver = receiver().await;
+    let (status, body) = double
+        .post_webhook(&receiver.url, &[("CallSid", "CA1"), ("From", CALLER)])
+        .await;
+    assert_eq!((status, body.as_str()), (200, "<Response/>"));
+    let seen = receiver.seen.lock().unwrap().clone();
+    assert_eq!(value(&seen[0], "CallSid"), Some("CA1"));
+    assert_eq!(
+        double.sign(&receiver.url, &[("From", CALLER), ("CallSid", "CA1")]),
+        signature::compute(
+            TOKEN,
+            &receiver.url,
+            &[("CallSid", "CA1"), ("From", CALLER)]
+        )
+    );
+}
+
+#[tokio::test]
+async fn status_callbacks_go_to_the_url_the_send_named() {
+    let double = double().await;
+    let receiver = receiver().await;
+    let form = [
+        ("To", CALLER),
+        ("From", OURS),
+        ("Body", "hi"),
+        ("StatusCallback", receiver.url.as_str()),
+    ];
+    let (_, message) = status_and_json(send(&double, &form)).await;
+    let sid = message["sid"].as_str().unwrap();
+
+    let (status, _) = double.deliver_status(sid, "delivered", None).await;
+    assert_eq!(status, 200);
+    let (status, _) = double.deliver_status(sid, "undelivered", Some(30003)).await;
+    assert_eq!(status, 200);
+
+    let seen = receiver.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    for (params, status) in seen.iter().zip(["delivered", "undelivered"]) {
+        assert_eq!(value(params, "MessageSid"), Some(sid));
+        assert_eq!(value(params, "SmsSid"), Some(sid));
+        assert_eq!(value(params, "MessageStatus"), Some(status));
+        assert_eq!(value(params, "SmsStatus"), Some(status));
+        assert_eq!(value(params, "AccountSid"), Some(ACCOUNT));
+        assert_eq!(value(params, "From"), Some(OURS));
+        assert_eq!(value(params, "To"), Some(CALLER));
+        assert_eq!(value(params, "ApiVersion"), Some("2010-04-01"));
+    }
+    assert_eq!(value(&seen[0], "ErrorCode"), None);
+    assert_eq!(value(&seen[1], "ErrorCode"), Some("30003"));
+
+    let (_, page) = get_json(&double, "Messages.json").await;
+    let listed = &page["messages"][0];
+    assert_eq!(listed["status"], "undelivered");
+    assert_eq!(listed["error_code"], 30003);
+    assert!(listed["date_sent"].is_string());
+}
+
+#[tokio::test]
+async fn inbound_sms_carries_twilios_parameters() {
+    let double = double().await;
+    let receiver = receiver().await;
+    let (status, _) = double
+        .deliver_inbound_sms(&receiver.url, CALLER, OURS, "STOP")
+        .await;
+    assert_eq!(status, 200);
+    let seen = receiver.seen.lock().unwrap().clone();
+    let params = &seen[0];
+    let sid = value(params, "MessageSid").unwrap();
+    assert!(sid.starts_with("SM") && sid.len() == 34, "{sid}");
+    assert_eq!(value(params, "SmsSid"), Some(sid));
+    assert_eq!(value(params, "AccountSid"), Some(ACCOUNT));
+    assert_eq!(value(params, "From"), Some(CALLER));
+    assert_eq!(value(params, "To"), Some(OURS));
+    assert_eq!(value(params, "Body"), Some("STOP"));
+    assert_eq!(value(params, "NumMedia"), Some("0"));
+    assert_eq!(value(params, "ApiVersion"), Some("2010-04-01"));
+}
