@@ -1,12 +1,8 @@
 //! Fast-path latency through workerd: from sending the Phase 2 callback to the Twilio double
 //! receiving the Messages POST, the TwiML response times, and a trivial request as the floor.
 //! Prints figures; asserts nothing about time. `make bench BENCH=fast_path` (BENCH_CALLS=500).
-#[path = "../tests/api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
-use helpers::*;
 use std::time::{Duration, Instant};
+use test_support::*;
 
 fn report(label: &str, mut samples: Vec<Duration>) {
     samples.sort();

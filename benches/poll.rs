@@ -1,13 +1,9 @@
 //! Cost of one poll run with 10, 100 and 1,000 due calls (Twilio requests, database statements,
 //! wall time), and EXPLAIN ANALYZE of the due-calls claim on 1,000,000 rows of which 1,000 are
 //! pending. Prints figures; asserts nothing about time. `make bench BENCH=poll`.
-#[path = "../tests/api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
-use helpers::*;
 use missed_call_textback::store::poll as store;
 use std::time::{Duration, Instant};
+use test_support::*;
 
 /// Transactions Postgres counted in this database. tokio-postgres prepares each parameterised
 /// statement in a round trip of its own before executing it, and each of the two ends in a Sync,
@@ -33,14 +29,8 @@ async fn seed_due_calls(app: &TestApp, count: u32) {
     for n in 0..count {
         let sid = call_sid(n);
         app.twilio.script_call(&sid, "completed", &["no-answer"]);
-        app.db
-            .execute(
-                "INSERT INTO active_calls (call_sid, from_number, to_number, received_at)
-                 VALUES ($1, $2, $3, now() - interval '10 minutes')",
-                &[&sid, &format!("+1415{n:07}"), &TWILIO_NUMBER],
-            )
-            .await
-            .unwrap();
+        app.seed_call(&sid, &format!("+1415{n:07}"), TWILIO_NUMBER, 600)
+            .await;
     }
 }
 
@@ -56,13 +46,13 @@ async fn measure(app: &TestApp, due: u32, budget: &str) {
     let db_round_trips = round_trips(app).await - round_trips_before - 2;
     println!(
         "due={due:<5} budget={budget:<6} checked={:<5} texted={:<5} deferred={:<4} twilio_requests={requests:<5} db_round_trips={db_round_trips:<5} wall={:>8.1} ms  ({:.2} ms/call)",
-        summary["checked"],
-        summary["texted"],
-        summary["deferred"],
+        summary.checked,
+        summary.texted,
+        summary.deferred,
         wall.as_secs_f64() * 1000.0,
-        wall.as_secs_f64() * 1000.0 / summary["checked"].as_f64().unwrap().max(1.0),
+        wall.as_secs_f64() * 1000.0 / f64::from(summary.checked.max(1)),
     );
-    assert_eq!(summary["twilio_requests"].as_u64(), Some(requests as u64));
+    assert_eq!(summary.twilio_requests as usize, requests);
 }
 
 #[tokio::main]

@@ -1,9 +1,4 @@
 //! The store against a real PostgreSQL (the cluster `make test` starts), without the worker.
-#[path = "api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
-use helpers::fresh_test_database as fresh_database;
 use missed_call_textback::database::{self, Client};
 use missed_call_textback::domain::{
     BusinessNumberInput, CallRef, Caller, DialStatus, Outcome, PhoneNumber, ProcessedBy,
@@ -12,6 +7,7 @@ use missed_call_textback::store::calls::{
     claim_for_text, record_incoming, record_sms_failure, record_sms_sent, settle_without_text,
 };
 use missed_call_textback::store::{migrations, numbers};
+use test_support::fresh_test_database as fresh_database;
 
 fn call(sid: &str) -> CallRef {
     CallRef {

@@ -32,6 +32,14 @@ pub struct BusinessNumberInput {
 }
 
 impl BusinessNumberInput {
+    /// The admin API's `PUT` body for `twilio_number`, read and validated; the error names the
+    /// field, or says the body is not a definition at all.
+    pub fn from_json(body: &str, twilio_number: &PhoneNumber) -> Result<BusinessNumber, String> {
+        serde_json::from_str::<BusinessNumberInput>(body)
+            .map_err(|e| format!("body is not a valid number definition: {e}"))?
+            .validate(twilio_number.as_str())
+    }
+
     pub fn validate(self, twilio_number: &str) -> Result<BusinessNumber, String> {
         let twilio_number =
             PhoneNumber::parse(twilio_number).map_err(|e| format!("twilio_number: {e}"))?;
@@ -209,6 +217,38 @@ mod tests {
             assert!(
                 error.contains(expected),
                 "{error:?} should mention {expected:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reads_a_json_definition() {
+        let number = PhoneNumber::parse("+14155559999").unwrap();
+        let valid = BusinessNumberInput::from_json(
+            r#"{"forward_to": "+14155550100", "business_name": "Joe's"}"#,
+            &number,
+        )
+        .unwrap();
+        assert_eq!(valid.twilio_number, number);
+        for (body, expected) in [
+            ("{not json", "body is not a valid number definition"),
+            (
+                r#"{"business_name": "Joe's"}"#,
+                "missing field `forward_to`",
+            ),
+            (
+                r#"{"forward_to": "+14155550100", "business_name": "J", "colour": 1}"#,
+                "unknown field `colour`",
+            ),
+            (
+                r#"{"forward_to": "555", "business_name": "Joe's"}"#,
+                "forward_to:",
+            ),
+        ] {
+            let error = BusinessNumberInput::from_json(body, &number).unwrap_err();
+            assert!(
+                error.contains(expected),
+                "{error:?} should say {expected:?}"
             );
         }
     }

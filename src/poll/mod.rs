@@ -14,7 +14,7 @@ use crate::store::poll::{self as store, DueCall};
 use crate::twilio::rest::{self, Failure};
 use crate::{info, warn};
 use budget::Counted;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use verdict::{verdict_from_children, verdict_from_parent, Verdict};
 
 pub mod budget;
@@ -28,7 +28,7 @@ const FALLBACK: Log = Log("[Check Missed Calls - FALLBACK]");
 /// when its run died; runs hand back what they did not finish.
 const LEASE_SECS: u32 = 15 * 60;
 
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollSummary {
     pub checked: u32,
     pub texted: u32,

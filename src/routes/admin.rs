@@ -29,7 +29,10 @@ pub async fn numbers(
         NumbersRequest::Delete(segment) => Action::Delete(path_number(&segment)?),
         NumbersRequest::Put(segment) => {
             let number = path_number(&segment)?;
-            Action::Put(parse_definition(&request.text().await?, &number)?)
+            let body = request.text().await?;
+            Action::Put(
+                BusinessNumberInput::from_json(&body, &number).map_err(ApiError::BadRequest)?,
+            )
         }
     };
     let db = database::connect(env).await?;
@@ -61,11 +64,4 @@ pub async fn numbers(
 fn path_number(segment: &str) -> Result<PhoneNumber, ApiError> {
     PhoneNumber::parse(segment)
         .map_err(|e| ApiError::BadRequest(format!("twilio_number in the path: {e}")))
-}
-
-fn parse_definition(body: &str, number: &PhoneNumber) -> Result<BusinessNumber, ApiError> {
-    serde_json::from_str::<BusinessNumberInput>(body)
-        .map_err(|e| format!("body is not a valid number definition: {e}"))
-        .and_then(|input| input.validate(number.as_str()))
-        .map_err(ApiError::BadRequest)
 }

@@ -1,5 +1,6 @@
-use crate::helpers::*;
+//! `/api/admin/numbers[/{e164}]`: bearer auth, validation with reasons, create/replace/read/delete.
 use reqwest::Method;
+use test_support::*;
 
 #[tokio::test]
 async fn admin_requires_the_bearer_token() {
@@ -19,9 +20,7 @@ async fn admin_requires_the_bearer_token() {
             .await;
         assert_eq!(reply.status, 401);
     }
-    let reply = app
-        .request(Method::GET, "/api/admin/numbers", Some(ADMIN_TOKEN), None)
-        .await;
+    let reply = app.list_numbers().await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json(), serde_json::json!({ "numbers": [] }));
 }
@@ -84,9 +83,7 @@ async fn admin_rejects_invalid_numbers_with_reasons() {
         )
         .await;
     assert_eq!(reply.status, 400);
-    let reply = app
-        .request(Method::GET, "/api/admin/numbers", Some(ADMIN_TOKEN), None)
-        .await;
+    let reply = app.list_numbers().await;
     assert_eq!(
         reply.json()["numbers"],
         serde_json::json!([]),
@@ -97,7 +94,6 @@ async fn admin_rejects_invalid_numbers_with_reasons() {
 #[tokio::test]
 async fn admin_round_trip() {
     let app = spawn_app().await;
-    let path = format!("/api/admin/numbers/{TWILIO_NUMBER}");
     let created = app
         .configure_number(
             TWILIO_NUMBER,
@@ -122,14 +118,7 @@ async fn admin_round_trip() {
         .await;
     assert_eq!(updated.status, 200);
     // Percent-encoded '+' in the path names the same number.
-    let fetched = app
-        .request(
-            Method::GET,
-            "/api/admin/numbers/%2B14155559000",
-            Some(ADMIN_TOKEN),
-            None,
-        )
-        .await;
+    let fetched = app.get_number("%2B14155559000").await;
     assert_eq!(fetched.status, 200);
     assert_eq!(fetched.json()["forward_to"], "+14155550199");
     assert_eq!(
@@ -138,21 +127,13 @@ async fn admin_round_trip() {
         "omitted fields take their defaults"
     );
 
-    let list = app
-        .request(Method::GET, "/api/admin/numbers", Some(ADMIN_TOKEN), None)
-        .await;
+    let list = app.list_numbers().await;
     assert_eq!(list.json()["numbers"].as_array().unwrap().len(), 1);
 
-    let deleted = app
-        .request(Method::DELETE, &path, Some(ADMIN_TOKEN), None)
-        .await;
+    let deleted = app.delete_number(TWILIO_NUMBER).await;
     assert_eq!(deleted.status, 200);
-    let gone = app
-        .request(Method::GET, &path, Some(ADMIN_TOKEN), None)
-        .await;
+    let gone = app.get_number(TWILIO_NUMBER).await;
     assert_eq!(gone.status, 404);
-    let again = app
-        .request(Method::DELETE, &path, Some(ADMIN_TOKEN), None)
-        .await;
+    let again = app.delete_number(TWILIO_NUMBER).await;
     assert_eq!(again.status, 404);
 }

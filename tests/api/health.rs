@@ -1,9 +1,9 @@
-use crate::helpers::*;
-
+//! `/api/health`, unknown routes and missing settings: what an operator sees first after a deploy.
+use test_support::*;
 #[tokio::test]
 async fn health_is_ok_through_workerd() {
     let app = spawn_app().await;
-    let reply = app.get("/api/health").await;
+    let reply = app.health().await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         reply.json(),
@@ -39,7 +39,7 @@ async fn health_is_503_when_the_database_is_unreachable() {
         ..Options::default()
     })
     .await;
-    let reply = app.get("/api/health").await;
+    let reply = app.health().await;
     assert_eq!(reply.status, 503, "{}", reply.body);
     let body = reply.json();
     assert_eq!(body["status"], "error");
@@ -59,7 +59,7 @@ async fn incomplete_config_is_a_503_naming_the_setting() {
         ..Options::default()
     })
     .await;
-    let reply = app.get("/api/health").await;
+    let reply = app.health().await;
     assert_eq!(reply.status, 503);
     assert!(reply.body.contains("CRON_SECRET"), "{}", reply.body);
     app.assert_logged("[Config] setting CRON_SECRET: is not set")

@@ -1,7 +1,7 @@
-//! End-to-end tests: the worker in workerd, a real Postgres, and the Twilio double.
+//! End-to-end tests: the worker in workerd, a real Postgres, and the Twilio double. One file per
+//! route family; the harness is the `test-support` crate.
 mod admin;
+mod cron;
 mod health;
-mod helpers;
-mod poll;
 mod readme;
 mod voice;

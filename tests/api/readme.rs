@@ -1,5 +1,5 @@
-use crate::helpers::*;
-
+//! README's examples, run as written against a worker of our own.
+use test_support::*;
 /// README's manual check of the voice webhook, run as written against a worker of our own.
 #[tokio::test]
 async fn readme_curl_check_of_the_voice_webhook_works() {

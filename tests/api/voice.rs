@@ -1,6 +1,7 @@
-use crate::helpers::*;
-use twilio_double::MessageScript;
-
+//! `POST /api/webhooks/twilio/voice`: Phase 1 forwards, Phase 2 texts a missed call once, and a
+//! broken database or setting still answers valid TwiML.
+use missed_call_textback::domain::Outcome;
+use test_support::*;
 fn dial_of(xml: &str) -> (String, String, String, String) {
     let doc =
         roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("invalid TwiML ({e}): {xml}"));
@@ -177,8 +178,7 @@ async fn the_same_callback_twice_or_twenty_times_at_once_texts_once() {
     let twice = call_sid(1);
     app.incoming_call(&twice).await;
     app.dial_result(&twice, "no-answer").await;
-    app.wait_for_call(&twice, |row| row.outcome.as_deref() == Some("texted"))
-        .await;
+    app.wait_for_outcome(&twice, Outcome::Texted).await;
     app.dial_result(&twice, "no-answer").await;
     assert_eq!(app.wait_for_sms(1).await.len(), 1);
 
@@ -191,9 +191,7 @@ async fn the_same_callback_twice_or_twenty_times_at_once_texts_once() {
         2,
         "exactly one more text for the burst"
     );
-    let row = app
-        .wait_for_call(&burst, |row| row.outcome.as_deref() == Some("texted"))
-        .await;
+    let row = app.wait_for_outcome(&burst, Outcome::Texted).await;
     assert_eq!(row.sms_attempts, 1);
     // One loser for the repeated callback, nineteen for the burst.
     app.assert_logged_times(
@@ -209,9 +207,7 @@ async fn phase_two_texts_even_when_phase_one_never_recorded_the_call() {
     app.configure_default_number().await;
     let sid = call_sid(1);
     app.dial_result(&sid, "no-answer").await;
-    let row = app
-        .wait_for_call(&sid, |row| row.outcome.as_deref() == Some("texted"))
-        .await;
+    let row = app.wait_for_outcome(&sid, Outcome::Texted).await;
     assert_eq!(
         (row.from_number.as_str(), row.to_number.as_str()),
         (CALLER, TWILIO_NUMBER)
@@ -318,11 +314,7 @@ async fn twilio_send_errors_are_final_or_owed() {
     );
     let unsubscribed = call_sid(1);
     app.dial_result(&unsubscribed, "no-answer").await;
-    let row = app
-        .wait_for_call(&unsubscribed, |row| {
-            row.outcome.as_deref() == Some("failed")
-        })
-        .await;
+    let row = app.wait_for_outcome(&unsubscribed, Outcome::Failed).await;
     assert_eq!(row.sms_error.as_deref(), Some("21610"));
     assert!(row.processed, "a final error is never retried");
     app.assert_logged("Failed to send SMS").await;
@@ -331,9 +323,7 @@ async fn twilio_send_errors_are_final_or_owed() {
         .script_message(CALLER, MessageScript::ServerError);
     let flaky = call_sid(2);
     app.dial_result(&flaky, "no-answer").await;
-    let row = app
-        .wait_for_call(&flaky, |row| row.outcome.as_deref() == Some("owed"))
-        .await;
+    let row = app.wait_for_outcome(&flaky, Outcome::Owed).await;
     assert_eq!(row.sms_error.as_deref(), Some("http-500"));
     assert!(!row.processed, "the text is still owed");
     assert!(row.has_next_attempt);
@@ -356,9 +346,7 @@ async fn a_slow_twilio_never_delays_the_twiml() {
         "TwiML took {:?}",
         reply.elapsed
     );
-    let row = app
-        .wait_for_call(&sid, |row| row.outcome.as_deref() == Some("texted"))
-        .await;
+    let row = app.wait_for_outcome(&sid, Outcome::Texted).await;
     assert!(row.sms_sid.unwrap().starts_with("SM"));
 }
 
@@ -381,7 +369,7 @@ async fn database_outage_still_connects_callers_and_texts_after_restart() {
     let (action, _, timeout, number) = dial_of(&reply.body);
     assert_eq!((timeout.as_str(), number.as_str()), ("20", FORWARD_TO));
     assert!(action.contains("mode=dial-result&origFrom=%2B14155550123&origTo=%2B14155559000"));
-    assert_eq!(app.get("/api/health").await.status, 503);
+    assert_eq!(app.health().await.status, 503);
     app.assert_logged("Database unavailable").await;
 
     // A callback that arrives while the database is away is retried inside waitUntil.
@@ -397,13 +385,9 @@ async fn database_outage_still_connects_callers_and_texts_after_restart() {
     app.start_database().await;
     let reply = app.dial_result(&during, "no-answer").await;
     assert_eq!(reply.status, 200);
-    let row = app
-        .wait_for_call(&during, |row| row.outcome.as_deref() == Some("texted"))
-        .await;
+    let row = app.wait_for_outcome(&during, Outcome::Texted).await;
     assert_eq!(row.to_number, TWILIO_NUMBER);
-    let row = app
-        .wait_for_call(&mid_outage, |row| row.outcome.as_deref() == Some("texted"))
-        .await;
+    let row = app.wait_for_outcome(&mid_outage, Outcome::Texted).await;
     assert_eq!(row.dial_call_status.as_deref(), Some("busy"));
     assert_eq!(app.wait_for_sms(2).await.len(), 2);
 }

@@ -1,6 +1,8 @@
-use crate::helpers::*;
+//! The cron endpoints and triggers: the fallback poll (`/api/cron/check-missed-calls`) against the
+//! Twilio double's Calls and Messages APIs, and the cleanup (`/api/cron/cleanup-old-calls`).
+use missed_call_textback::domain::Outcome;
 use reqwest::Method;
-use twilio_double::MessageScript;
+use test_support::*;
 
 /// Well past the default 20 s dial timeout + 20 s grace.
 const DUE: i32 = 60;
@@ -24,11 +26,11 @@ async fn a_lost_callback_is_texted_by_the_poll_exactly_once() {
     lost_callback(&app, &sid, CALLER, "completed", &["no-answer"]).await;
 
     let summary = app.run_poll().await;
-    assert_eq!(summary["checked"], 1, "{summary}");
-    assert_eq!(summary["texted"], 1, "{summary}");
+    assert_eq!(summary.checked, 1, "{summary:?}");
+    assert_eq!(summary.texted, 1, "{summary:?}");
     assert_eq!(
-        summary["twilio_requests"], 2,
-        "child legs + the text: {summary}"
+        summary.twilio_requests, 2,
+        "child legs + the text: {summary:?}"
     );
     let row = app.call_row(&sid).await.unwrap();
     assert_eq!(row.outcome.as_deref(), Some("texted"));
@@ -40,7 +42,7 @@ async fn a_lost_callback_is_texted_by_the_poll_exactly_once() {
         .await;
 
     let again = app.run_poll().await;
-    assert_eq!(again["checked"], 0, "{again}");
+    assert_eq!(again.checked, 0, "{again:?}");
     assert_eq!(app.wait_for_sms(1).await.len(), 1);
     assert_eq!(app.call_lookups(&sid), 1);
 }
@@ -53,7 +55,7 @@ async fn not_yet_due_calls_are_left_to_the_callback() {
     app.incoming_call(&sid).await;
     app.twilio.script_call(&sid, "in-progress", &["ringing"]);
     let summary = app.run_poll().await;
-    assert_eq!(summary["checked"], 0, "{summary}");
+    assert_eq!(summary.checked, 0, "{summary:?}");
     assert_eq!(app.call_lookups(&sid), 0);
 }
 
@@ -74,7 +76,7 @@ async fn callback_and_poll_racing_text_once_each_time() {
             app.run_poll()
         );
         assert_eq!(callback.status, 200);
-        assert!(poll["texted"].as_u64().unwrap() <= 1, "{poll}");
+        assert!(poll.texted <= 1, "{poll:?}");
     }
     let texts = app.wait_for_sms(100).await;
     assert_eq!(texts.len(), 100);
@@ -97,13 +99,13 @@ async fn the_child_leg_decides_answered_in_progress_and_hung_up() {
     let first = app.run_poll().await;
     assert_eq!(
         (
-            first["checked"].as_u64(),
-            first["answered"].as_u64(),
-            first["in_progress"].as_u64(),
-            first["texted"].as_u64()
+            Some(first.checked),
+            Some(first.answered),
+            Some(first.in_progress),
+            Some(first.texted)
         ),
         (Some(3), Some(1), Some(1), Some(1)),
-        "{first}"
+        "{first:?}"
     );
     assert_eq!(
         app.call_row(&answered).await.unwrap().outcome.as_deref(),
@@ -134,12 +136,12 @@ async fn the_child_leg_decides_answered_in_progress_and_hung_up() {
     app.twilio.script_call(&ringing, "completed", &["busy"]);
     let second = app.run_poll().await;
     assert_eq!(
-        (second["checked"].as_u64(), second["texted"].as_u64()),
+        (Some(second.checked), Some(second.texted)),
         (Some(1), Some(1)),
-        "{second}"
+        "{second:?}"
     );
     assert_eq!(app.twilio.messages_to(&caller(2)).len(), 1);
-    assert_eq!(app.run_poll().await["checked"], 0);
+    assert_eq!(app.run_poll().await.checked, 0);
 }
 
 #[tokio::test]
@@ -158,9 +160,9 @@ async fn unknown_sids_are_cleaned_up_and_lookup_errors_retried() {
 
     let first = app.run_poll().await;
     assert_eq!(
-        (first["cleaned_up"].as_u64(), first["errors"].as_u64()),
+        (Some(first.cleaned_up), Some(first.errors)),
         (Some(1), Some(1)),
-        "{first}"
+        "{first:?}"
     );
     // No child legs, then the call itself: 404.
     let asked = app.call_lookups(&unknown);
@@ -174,11 +176,11 @@ async fn unknown_sids_are_cleaned_up_and_lookup_errors_retried() {
     assert!(app.twilio.messages_to(&caller(2)).is_empty());
 
     // Backed off: the next tick leaves it alone until the backoff ends.
-    assert_eq!(app.run_poll().await["checked"], 0);
+    assert_eq!(app.run_poll().await.checked, 0);
     app.end_backoff(&flaky).await;
     let retried = app.run_poll().await;
-    assert_eq!(retried["texted"], 1, "{retried}");
-    assert_eq!(app.run_poll().await["checked"], 0);
+    assert_eq!(retried.texted, 1, "{retried:?}");
+    assert_eq!(app.run_poll().await.checked, 0);
     assert_eq!(
         app.call_lookups(&unknown),
         asked,
@@ -199,11 +201,8 @@ async fn overlapping_runs_never_share_a_call() {
         lost_callback(&app, &call_sid(n), &caller(n), "completed", &["no-answer"]).await;
     }
     let (a, b, c) = tokio::join!(app.run_poll(), app.run_poll(), app.run_poll());
-    let checked: u64 = [&a, &b, &c]
-        .iter()
-        .map(|s| s["checked"].as_u64().unwrap())
-        .sum();
-    assert_eq!(checked, 30, "{a} {b} {c}");
+    let checked: u32 = [&a, &b, &c].iter().map(|s| s.checked).sum();
+    assert_eq!(checked, 30, "{a:?} {b:?} {c:?}");
     let lookups = app
         .twilio
         .requests()
@@ -221,14 +220,8 @@ async fn the_twilio_budget_bounds_each_run_oldest_first() {
     // Insert 200 lost callbacks directly: oldest is call 0.
     for n in 0..200u32 {
         let sid = call_sid(n);
-        app.db
-            .execute(
-                "INSERT INTO active_calls (call_sid, from_number, to_number, received_at)
-                 VALUES ($1, $2, $3, now() - make_interval(secs => 600 - $4::int))",
-                &[&sid, &caller(n), &TWILIO_NUMBER, &(n as i32)],
-            )
-            .await
-            .unwrap();
+        app.seed_call(&sid, &caller(n), TWILIO_NUMBER, 600 - n as i32)
+            .await;
         app.twilio.script_call(&sid, "completed", &["no-answer"]);
     }
     let mut texted_so_far = 0;
@@ -238,28 +231,20 @@ async fn the_twilio_budget_bounds_each_run_oldest_first() {
         let used = app.twilio.requests().len() - before;
         assert!(
             used <= 45,
-            "run {run} made {used} Twilio requests: {summary}"
+            "run {run:?} made {used} Twilio requests: {summary:?}"
         );
-        assert_eq!(
-            summary["twilio_requests"].as_u64(),
-            Some(used as u64),
-            "{summary}"
-        );
-        let texted = summary["texted"].as_u64().unwrap() as u32;
+        assert_eq!(summary.twilio_requests as usize, used, "{summary:?}");
+        let texted = summary.texted;
         assert!(texted > 0);
         // A run leases at most `budget` due calls; those it had no budget left for go back.
-        assert_eq!(
-            summary["deferred"].as_u64(),
-            Some(45 - texted as u64),
-            "{summary}"
-        );
-        assert_eq!(summary["more_due"], true, "{summary}");
+        assert_eq!(summary.deferred, 45 - texted, "{summary:?}");
+        assert!(summary.more_due, "{summary:?}");
         // Oldest first: exactly the next `texted` callers got their text.
         for n in texted_so_far..texted_so_far + texted {
             assert_eq!(
                 app.twilio.messages_to(&caller(n)).len(),
                 1,
-                "call {n} in run {run}"
+                "call {n} in run {run:?}"
             );
         }
         assert!(app
@@ -289,14 +274,13 @@ async fn old_calls_expire_and_owed_texts_are_retried_once() {
     );
     let owed = call_sid(2);
     app.dial_result_from(&owed, &caller(2), "no-answer").await;
-    app.wait_for_call(&owed, |row| row.outcome.as_deref() == Some("owed"))
-        .await;
+    app.wait_for_outcome(&owed, Outcome::Owed).await;
 
     let first = app.run_poll().await;
     assert_eq!(
-        (first["expired"].as_u64(), first["checked"].as_u64()),
+        (Some(first.expired), Some(first.checked)),
         (Some(1), Some(0)),
-        "{first}"
+        "{first:?}"
     );
     let row = app.call_row(&stale).await.unwrap();
     assert_eq!(
@@ -308,20 +292,20 @@ async fn old_calls_expire_and_owed_texts_are_retried_once() {
     app.end_backoff(&owed).await;
     let retry = app.run_poll().await;
     assert_eq!(
-        (retry["checked"].as_u64(), retry["texted"].as_u64()),
+        (Some(retry.checked), Some(retry.texted)),
         (Some(1), Some(1)),
-        "{retry}"
+        "{retry:?}"
     );
     assert_eq!(
-        retry["twilio_requests"], 1,
-        "an owed text needs no lookup: {retry}"
+        retry.twilio_requests, 1,
+        "an owed text needs no lookup: {retry:?}"
     );
     let row = app.call_row(&owed).await.unwrap();
     assert_eq!(
         (row.outcome.as_deref(), row.sms_attempts),
         (Some("texted"), 2)
     );
-    assert_eq!(app.run_poll().await["checked"], 0);
+    assert_eq!(app.run_poll().await.checked, 0);
     assert_eq!(
         app.twilio.messages_to(&caller(2)).len(),
         2,
@@ -361,14 +345,7 @@ async fn cleanup_deletes_exactly_the_old_processed_calls() {
         assert_eq!(denied.status, 401);
     }
     assert_eq!(app.count_calls().await, 4);
-    let reply = app
-        .request(
-            Method::DELETE,
-            "/api/cron/cleanup-old-calls",
-            Some(CRON_SECRET),
-            None,
-        )
-        .await;
+    let reply = app.cleanup_old_calls().await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.json(), serde_json::json!({ "deleted": 2 }));
     assert!(app.call_row("CArecent_processed").await.is_some());
@@ -435,7 +412,7 @@ async fn polling_only_mode_leaves_the_text_to_the_poll() {
 
     app.age_call(&sid, DUE).await;
     app.twilio.script_call(&sid, "completed", &["no-answer"]);
-    assert_eq!(app.run_poll().await["texted"], 1);
+    assert_eq!(app.run_poll().await.texted, 1);
     assert_eq!(app.wait_for_sms(1).await.len(), 1);
 }
 
@@ -451,21 +428,19 @@ async fn ambiguous_send_failures_are_looked_up_before_any_resend() {
     let lost = call_sid(2);
     for (sid, from) in [(&went, caller(1)), (&lost, caller(2))] {
         app.dial_result_from(sid, &from, "no-answer").await;
-        let row = app
-            .wait_for_call(sid, |row| row.outcome.as_deref() == Some("owed"))
-            .await;
+        let row = app.wait_for_outcome(sid, Outcome::Owed).await;
         assert_eq!(row.sms_error.as_deref(), Some("network"), "{row:?}");
         app.end_backoff(sid).await;
     }
 
     let summary = app.run_poll().await;
     assert_eq!(
-        (summary["recovered"].as_u64(), summary["texted"].as_u64()),
+        (Some(summary.recovered), Some(summary.texted)),
         (Some(1), Some(1)),
-        "{summary}"
+        "{summary:?}"
     );
     // Each looked up once; only the lost one sent again.
-    assert_eq!(summary["twilio_requests"], 3, "{summary}");
+    assert_eq!(summary.twilio_requests, 3, "{summary:?}");
     assert_eq!(
         app.twilio.messages_to(&caller(1)).len(),
         1,
@@ -494,7 +469,7 @@ async fn ambiguous_send_failures_are_looked_up_before_any_resend() {
         assert!(row.sms_sid.unwrap().starts_with("SM"));
     }
     app.assert_logged("had gone out after all").await;
-    assert_eq!(app.run_poll().await["checked"], 0);
+    assert_eq!(app.run_poll().await.checked, 0);
 }
 
 #[tokio::test]
@@ -525,12 +500,12 @@ async fn a_claim_left_sending_by_a_crash_is_recovered() {
     let summary = app.run_poll().await;
     assert_eq!(
         (
-            summary["checked"].as_u64(),
-            summary["recovered"].as_u64(),
-            summary["texted"].as_u64()
+            Some(summary.checked),
+            Some(summary.recovered),
+            Some(summary.texted)
         ),
         (Some(2), Some(1), Some(1)),
-        "a claim younger than five minutes may still be sending: {summary}"
+        "a claim younger than five minutes may still be sending: {summary:?}"
     );
     let adopted = app.call_row("CAcrashed_after_send").await.unwrap();
     assert_eq!(

@@ -1,0 +1,55 @@
+//! Helpers for the admin API (`/api/admin/numbers[/{e164}]`) with the test's bearer token, and the
+//! health check.
+use crate::app::{Reply, TestApp};
+use crate::{ADMIN_TOKEN, FORWARD_TO, TWILIO_NUMBER};
+
+impl TestApp {
+    pub async fn configure_number(&self, twilio_number: &str, body: serde_json::Value) -> Reply {
+        self.request(
+            reqwest::Method::PUT,
+            &format!("/api/admin/numbers/{twilio_number}"),
+            Some(ADMIN_TOKEN),
+            Some(body.to_string()),
+        )
+        .await
+    }
+
+    /// The number most tests call: Joe's Plumbing, forwarding to FORWARD_TO with a 20 s timeout.
+    pub async fn configure_default_number(&self) {
+        let reply = self
+            .configure_number(
+                TWILIO_NUMBER,
+                serde_json::json!({ "forward_to": FORWARD_TO, "business_name": "Joe's Plumbing" }),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+
+    pub async fn get_number(&self, twilio_number: &str) -> Reply {
+        self.admin(reqwest::Method::GET, twilio_number).await
+    }
+
+    pub async fn delete_number(&self, twilio_number: &str) -> Reply {
+        self.admin(reqwest::Method::DELETE, twilio_number).await
+    }
+
+    pub async fn list_numbers(&self) -> Reply {
+        self.request(
+            reqwest::Method::GET,
+            "/api/admin/numbers",
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await
+    }
+
+    async fn admin(&self, method: reqwest::Method, twilio_number: &str) -> Reply {
+        let path = format!("/api/admin/numbers/{twilio_number}");
+        self.request(method, &path, Some(ADMIN_TOKEN), None).await
+    }
+
+    /// `GET /api/health`.
+    pub async fn health(&self) -> Reply {
+        self.get("/api/health").await
+    }
+}

@@ -1,0 +1,107 @@
+//! The test cluster and the databases on it: every test gets a fresh, migrated database of its own,
+//! and a test that must stop PostgreSQL gets a cluster of its own. Ports come from a stretch of the
+//! range no outgoing connection takes.
+use missed_call_textback::database;
+use missed_call_textback::store::migrations;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio_postgres::Client;
+
+static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+
+/// The project's root (this crate lives in `test-support/`).
+pub(crate) fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+pub(crate) fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{prefix}{}_{nanos:x}_{}",
+        std::process::id(),
+        SEQUENCE.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+static NEXT_PORT: AtomicU32 = AtomicU32::new(0);
+
+/// A port no one is listening on, from below the kernel's ephemeral range (32768+) so that no
+/// outgoing connection can take it between this check and the listener's bind. Each test process
+/// walks its own stretch of the range, so parallel test binaries rarely even try the same port.
+pub fn free_port() -> u16 {
+    let _ = NEXT_PORT.compare_exchange(
+        0,
+        20_000 + (std::process::id() % 600) * 20,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let port = 20_000 + (NEXT_PORT.fetch_add(1, Ordering::SeqCst) - 20_000) % 12_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
+            return port as u16;
+        }
+    }
+}
+
+/// The cluster `make test` starts; its URL names the maintenance database.
+pub(crate) fn test_cluster_url() -> String {
+    std::env::var("TEST_DATABASE_URL").expect(
+        "TEST_DATABASE_URL is not set: run the suite with `make test`, which starts the test cluster",
+    )
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let base = url.rsplit_once('/').map(|(base, _)| base).unwrap_or(url);
+    format!("{base}/{name}")
+}
+
+/// A new database on the cluster at `admin_url`, migrated; its URL and a client.
+pub async fn fresh_database(admin_url: &str) -> (String, Client) {
+    let name = unique("t_");
+    let admin = database::connect_url(admin_url)
+        .await
+        .expect("connect to the test cluster");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let url = with_database(admin_url, &name);
+    let mut db = database::connect_url(&url).await.unwrap();
+    migrations::run(&mut db)
+        .await
+        .expect("migrate the test database");
+    (url, db)
+}
+
+/// A fresh database on the shared test cluster, for tests that need no worker (tests/store.rs).
+pub async fn fresh_test_database() -> (String, Client) {
+    fresh_database(&test_cluster_url()).await
+}
+
+pub struct OwnCluster {
+    pub(crate) dir: PathBuf,
+    pub(crate) port: u16,
+}
+
+impl OwnCluster {
+    fn pg(&self, args: &[&str]) {
+        let status = Command::new("bash")
+            .arg(root().join("scripts/pg.sh"))
+            .args(args)
+            .status()
+            .expect("run scripts/pg.sh");
+        assert!(status.success(), "scripts/pg.sh {args:?} failed");
+    }
+    pub(crate) fn start(&self) {
+        let port = self.port.to_string();
+        self.pg(&["start", self.dir.to_str().unwrap(), &port, "fsync=off"]);
+    }
+    pub(crate) fn stop(&self) {
+        self.pg(&["stop", self.dir.to_str().unwrap()]);
+    }
+}

