@@ -6,7 +6,7 @@ use missed_call_textback::domain::{
 use missed_call_textback::store::calls::{
     claim_for_text, record_incoming, record_sms_failure, record_sms_sent, settle_without_text,
 };
-use missed_call_textback::store::{migrations, numbers};
+use missed_call_textback::store::{migrations, numbers, poll};
 use test_support::fresh_test_database as fresh_database;
 
 fn call(sid: &str) -> CallRef {
@@ -144,4 +144,22 @@ async fn recording_an_incoming_call_is_idempotent() {
         .unwrap()
         .get(0);
     assert_eq!(rows, 1);
+}
+
+/// A row an old Phase 2 recorded with a malformed called number can never be texted; it must not
+/// stop the poll from leasing the calls beside it.
+#[tokio::test]
+async fn a_malformed_row_does_not_block_the_lease() {
+    let (_, db) = fresh_database().await;
+    db.batch_execute(
+        "INSERT INTO active_calls (call_sid, from_number, to_number, received_at) VALUES
+             ('CAbad', '+14155550123', 'garbage', now() - interval '10 minutes'),
+             ('CAgood', '+14155550124', '+14155559000', now() - interval '9 minutes')",
+    )
+    .await
+    .unwrap();
+    let due = poll::lease_due(&db, 45, 20, 900).await.unwrap();
+    let sids: Vec<&str> = due.iter().map(|d| d.call.call_sid.as_str()).collect();
+    assert_eq!(sids, ["CAgood"]);
+    assert_eq!(due[0].call.to.as_str(), "+14155559000");
 }

@@ -1,7 +1,6 @@
 //! Who called and which call: the caller as Twilio reported them (a textable number or a withheld
 //! ID), and `CallRef`, what every path knows about a call before it is texted or settled.
 use super::PhoneNumber;
-use std::fmt;
 
 /// The `From` of an inbound call. Twilio sends text such as `anonymous` or `restricted`
 /// for a withheld or unusable caller ID; only an E.164 number can be texted.
@@ -38,12 +37,6 @@ impl Caller {
     /// For logs: never the whole number, nor the whole of a withheld ID's text.
     pub fn masked(&self) -> String {
         super::mask(self.as_str())
-    }
-}
-
-impl fmt::Display for Caller {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

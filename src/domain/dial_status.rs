@@ -11,7 +11,7 @@ pub enum DialStatus {
     Failed,
     Canceled,
     /// The poll's inference when there is no child leg and the caller's call is over: the caller
-    /// hung up before the forward rang, a missed lead too.
+    /// hung up before the forward rang, a missed lead too. Never parsed from a webhook.
     HungUpBeforeDial,
     /// A word Twilio may add later: neither missed nor answered, so the poll decides.
     Other(String),
@@ -26,7 +26,6 @@ impl DialStatus {
             "no-answer" => DialStatus::NoAnswer,
             "failed" => DialStatus::Failed,
             "canceled" => DialStatus::Canceled,
-            "hung-up-before-dial" => DialStatus::HungUpBeforeDial,
             other => DialStatus::Other(other.to_string()),
         }
     }
@@ -73,13 +72,14 @@ mod tests {
 
     #[test]
     fn missed_answered_or_unknown() {
-        for missed in [
-            "no-answer",
-            "busy",
-            "failed",
-            "canceled",
-            "hung-up-before-dial",
-        ] {
+        assert!(DialStatus::HungUpBeforeDial.is_missed());
+        assert_eq!(DialStatus::HungUpBeforeDial.as_str(), "hung-up-before-dial");
+        assert_eq!(
+            DialStatus::parse("hung-up-before-dial"),
+            DialStatus::Other("hung-up-before-dial".into()),
+            "only the poll infers it; a webhook saying so is left to the poll"
+        );
+        for missed in ["no-answer", "busy", "failed", "canceled"] {
             let status = DialStatus::parse(missed);
             assert!(status.is_missed(), "{missed}");
             assert!(!status.is_answered(), "{missed}");

@@ -9,14 +9,15 @@ use crate::domain::{
 };
 use tokio_postgres::Row;
 
-/// A call as stored: a from_number that is not E.164 is a withheld caller; a to_number that is
-/// not E.164 is a damaged row.
-pub(crate) fn call_from_row(row: &Row) -> Result<CallRef, DbError> {
+/// A call as stored, or None for a row whose to_number is not E.164 (an old Phase 2 could record
+/// whatever its action URL said): such a call can never be texted, and the poll leaves it to
+/// expire. A from_number that is not E.164 is a withheld caller.
+pub(crate) fn call_from_row(row: &Row) -> Option<CallRef> {
     let to: String = row.get("to_number");
-    Ok(CallRef {
+    Some(CallRef {
         call_sid: row.get("call_sid"),
         from: Caller::parse(row.get("from_number")),
-        to: PhoneNumber::parse(&to).map_err(|e| DbError(format!("active_calls.to_number: {e}")))?,
+        to: PhoneNumber::parse(&to).ok()?,
     })
 }
 

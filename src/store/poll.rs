@@ -75,10 +75,11 @@ pub async fn lease_due(
             ],
         )
         .await?;
-    rows.iter()
-        .map(|row| {
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
             let maybe_sent: Option<bool> = row.get("maybe_sent");
-            Ok(DueCall {
+            Some(DueCall {
                 call: call_from_row(row)?,
                 owed: row.get::<_, Option<String>>("outcome").is_some(),
                 verify_since: row
@@ -86,7 +87,7 @@ pub async fn lease_due(
                     .filter(|_| maybe_sent == Some(true)),
             })
         })
-        .collect()
+        .collect())
 }
 
 /// Hands calls back to the next tick (still in progress, or over this run's budget).
