@@ -99,13 +99,13 @@ impl From<worker::Error> for ApiError {
 
 /// The one place a handler's result becomes a response; server-side failures are logged under
 /// the route's tag (a missing setting under `[Config]`).
-pub fn respond(outcome: Result<Reply, ApiError>, tag: &'static str) -> worker::Result<Response> {
+pub fn respond(outcome: Result<Reply, ApiError>, log: Log) -> worker::Result<Response> {
     let reply = match outcome {
         Ok(reply) => reply,
         Err(error) => {
             match &error {
                 ApiError::Config(problem) => crate::error!(Log("[Config]"), "{problem}"),
-                other if other.is_server_side() => crate::error!(Log(tag), "{other}"),
+                other if other.is_server_side() => crate::error!(log, "{other}"),
                 _ => {}
             }
             error.reply()

@@ -36,16 +36,16 @@ mod entry {
     async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
         let route = match routes::route(edge::method(&request), &request.path()) {
             Ok(route) => route,
-            Err(rejected) => return edge::respond(Err(rejected), "[Router]"),
+            Err(rejected) => return edge::respond(Err(rejected), routes::ROUTER_LOG),
         };
-        let tag = route.log_tag();
+        let log = route.log();
         let outcome = match route {
             Route::Health => health::health(&env).await,
             Route::Voice => voice::voice(request, &env, &ctx).await,
             Route::Cron(job) => cron::endpoint(&request, &env, job).await,
             Route::Numbers(asked) => admin::numbers(request, &env, asked).await,
         };
-        edge::respond(outcome, tag)
+        edge::respond(outcome, log)
     }
 
     #[event(scheduled)]

@@ -2,12 +2,11 @@
 //! Hyperdrive's cache), for uptime checks and for the operator after a deploy.
 use crate::edge::{self, with_timeout};
 use crate::error::{ApiError, Reply};
-use crate::log::Log;
+use crate::routes::HEALTH_LOG as LOG;
 use crate::{database, error, store};
 use std::time::Duration;
 use worker::Env;
 
-const LOG: Log = Log("[Health]");
 const BUDGET: Duration = Duration::from_secs(5);
 
 pub async fn health(env: &Env) -> Result<Reply, ApiError> {

@@ -4,6 +4,7 @@
 //!
 //! A new webhook is a `Route` variant, a line in `route()`, and a module here.
 use crate::error::ApiError;
+use crate::log::Log;
 
 pub const HEALTH_PATH: &str = "/api/health";
 pub const VOICE_WEBHOOK_PATH: &str = "/api/webhooks/twilio/voice";
@@ -70,14 +71,22 @@ pub enum Route {
     Numbers(NumbersRequest),
 }
 
+/// The log tags of the endpoint families; the handlers log under the same ones.
+pub const HEALTH_LOG: Log = Log("[Health]");
+pub const VOICE_LOG: Log = Log("[Voice]");
+pub const CRON_LOG: Log = Log("[Cron]");
+pub const ADMIN_LOG: Log = Log("[Admin]");
+/// A request no route takes.
+pub const ROUTER_LOG: Log = Log("[Router]");
+
 impl Route {
     /// The tag of the log lines about this route's failures.
-    pub fn log_tag(&self) -> &'static str {
+    pub fn log(&self) -> Log {
         match self {
-            Route::Health => "[Health]",
-            Route::Voice => "[Voice]",
-            Route::Cron(_) => "[Cron]",
-            Route::Numbers(_) => "[Admin]",
+            Route::Health => HEALTH_LOG,
+            Route::Voice => VOICE_LOG,
+            Route::Cron(_) => CRON_LOG,
+            Route::Numbers(_) => ADMIN_LOG,
         }
     }
 }

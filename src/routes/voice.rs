@@ -8,7 +8,7 @@ use crate::edge::{self, now_ms, with_timeout, WorkerFetch};
 use crate::error::{ApiError, Reply};
 use crate::log::Log;
 use crate::missed_call::handle_missed_call;
-use crate::routes::VOICE_WEBHOOK_PATH;
+use crate::routes::{VOICE_LOG as LOG, VOICE_WEBHOOK_PATH};
 use crate::store::calls;
 use crate::twilio::twiml;
 use crate::twilio::webhook::{self, Params, Trust};
@@ -19,7 +19,6 @@ use std::future::Future;
 use std::time::Duration;
 use worker::{Context, Delay, Env, Request};
 
-const LOG: Log = Log("[Voice]");
 const PHASE_1: Log = Log("[Voice Phase 1]");
 const PHASE_2: Log = Log("[Voice Phase 2]");
 

@@ -7,19 +7,6 @@ use crate::database::{Client, DbError};
 use crate::domain::{
     BusinessNumber, CallRef, Caller, DialStatus, Outcome, PhoneNumber, ProcessedBy,
 };
-use tokio_postgres::Row;
-
-/// A call as stored, or None for a row whose to_number is not E.164 (an old Phase 2 could record
-/// whatever its action URL said): such a call can never be texted, and the poll leaves it to
-/// expire. A from_number that is not E.164 is a withheld caller.
-pub(crate) fn call_from_row(row: &Row) -> Option<CallRef> {
-    let to: String = row.get("to_number");
-    Some(CallRef {
-        call_sid: row.get("call_sid"),
-        from: Caller::parse(row.get("from_number")),
-        to: PhoneNumber::parse(&to).ok()?,
-    })
-}
 
 /// Phase 1 in one round trip: look the called number up and, when it is in service, record the
 /// call. `ON CONFLICT DO NOTHING` makes Twilio's retries neither duplicate nor reset the row, and the

@@ -1,11 +1,12 @@
 //! The fallback poll's statements on `active_calls`: expiring, leasing due calls, handing leases
 //! back, backing off lookups, and the weekly cleanup. The lease is an UPDATE … RETURNING, so
 //! Hyperdrive never answers it from its cache and overlapping runs never share a call.
-use super::calls::{call_from_row, STALE_CLAIM_SECS};
+use super::calls::STALE_CLAIM_SECS;
 use super::{int4, int8, text};
 use crate::database::{Client, DbError};
-use crate::domain::CallRef;
+use crate::domain::{CallRef, Caller, PhoneNumber};
 use tokio_postgres::types::Type;
+use tokio_postgres::Row;
 
 /// Expires every unfinished call (undecided or owed a text) older than `max_age_secs`.
 pub async fn expire_overdue(db: &Client, max_age_secs: u32) -> Result<u64, DbError> {
@@ -55,6 +56,18 @@ const LEASE_DUE_CALLS: &str = "WITH leased AS (
                to_char(c.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS claimed_day
  )
  SELECT * FROM leased ORDER BY received_at";
+
+/// A call as stored, or None for a row whose to_number is not E.164 (an old Phase 2 could record
+/// whatever its action URL said): such a call can never be texted, and the poll leaves it to
+/// expire. A from_number that is not E.164 is a withheld caller.
+fn call_from_row(row: &Row) -> Option<CallRef> {
+    let to: String = row.get("to_number");
+    Some(CallRef {
+        call_sid: row.get("call_sid"),
+        from: Caller::parse(row.get("from_number")),
+        to: PhoneNumber::parse(&to).ok()?,
+    })
+}
 
 /// Leases up to `limit` calls that are due, oldest first. The lease is taken by the UPDATE itself
 /// and `SKIP LOCKED` lets overlapping runs pass each other, so no call is worked on twice at once.
