@@ -16,7 +16,7 @@ mod worker;
 pub use app::{spawn_app, spawn_app_with, CallRow, Database, Options, Reply, TestApp};
 pub use database::fresh_test_database;
 pub use twilio_double::{MessageScript, RecordedRequest, TwilioDouble};
-pub use voice::{call_params, call_params_from, call_sid, dial_query};
+pub use voice::{call_params, call_params_from, call_sid, caller, dial_query};
 
 pub const TWILIO_NUMBER: &str = "+14155559000";
 pub const FORWARD_TO: &str = "+14155550100";

@@ -70,6 +70,11 @@ pub fn call_sid(n: u32) -> String {
     )
 }
 
+/// A caller number of its own for the `n`th call of a test, so texts can be told apart.
+pub fn caller(n: u32) -> String {
+    format!("+1415666{n:04}")
+}
+
 pub fn call_params<'a>(call_sid: &'a str, status: &'a str) -> Vec<(&'a str, &'a str)> {
     call_params_from(call_sid, status, CALLER)
 }

@@ -14,10 +14,6 @@ async fn lost_callback(app: &TestApp, sid: &str, from: &str, parent: &str, child
     app.twilio.script_call(sid, parent, children);
 }
 
-fn caller(n: u32) -> String {
-    format!("+1415666{n:04}")
-}
-
 #[tokio::test]
 async fn a_lost_callback_is_texted_by_the_poll_exactly_once() {
     let app = spawn_app().await;

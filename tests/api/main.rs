@@ -1,7 +1,9 @@
 //! End-to-end tests: the worker in workerd, a real Postgres, and the Twilio double. One file per
-//! route family; the harness is the `test-support` crate.
+//! route family, and `texting` for the missed-call handler that the fast path and the poll share;
+//! the harness is the `test-support` crate.
 mod admin;
 mod cron;
 mod health;
 mod readme;
+mod texting;
 mod voice;

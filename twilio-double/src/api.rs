@@ -222,8 +222,7 @@ async fn send_message(
         return twilio_error(400, 21602, "Message body is required.");
     }
     if !phone::is_e164(to) {
-        let message = format!("The 'To' number {to} is not a valid phone number.");
-        return twilio_error(400, 21211, &message);
+        return twilio_error(400, 21211, &error_message(21211, to, from));
     }
     let script = double
         .state()
@@ -232,7 +231,7 @@ async fn send_message(
         .and_then(VecDeque::pop_front);
     match script {
         Some(MessageScript::Error { status, code }) => {
-            return twilio_error(status, code, error_message(code));
+            return twilio_error(status, code, &error_message(code, to, from));
         }
         Some(MessageScript::ServerError) => {
             let body = serde_json::json!({ "status": 500, "message": "Internal Server Error" });
@@ -395,14 +394,22 @@ fn json(status: u16, body: serde_json::Value) -> Response {
     (status, headers, body.to_string()).into_response()
 }
 
-fn error_message(code: u32) -> &'static str {
+/// Twilio's own texts for the errors a test can script; most quote the numbers in full.
+fn error_message(code: u32, to: &str, from: &str) -> String {
     match code {
-        21211 => "Invalid 'To' Phone Number",
-        21408 => "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
-        21610 => "Attempt to send to unsubscribed recipient",
-        21612 => "The 'To' phone number is not currently reachable via SMS",
-        21614 => "'To' number is not a valid mobile number",
-        20429 => "Too Many Requests",
-        _ => "Error",
+        21211 => format!("The 'To' number {to} is not a valid phone number."),
+        21408 => format!(
+            "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: {to}."
+        ),
+        21606 => format!(
+            "The From phone number {from} is not a valid, SMS-capable inbound phone number or short code for your account."
+        ),
+        21610 => "The message From/To pair violates a blacklist rule.".to_string(),
+        21612 => format!(
+            "The 'To' phone number: {to}, is not currently reachable using the 'From' phone number: {from} via SMS."
+        ),
+        21614 => format!("To number: {to}, is not a mobile number"),
+        20429 => "Too Many Requests".to_string(),
+        _ => "Error".to_string(),
     }
 }

@@ -276,6 +276,27 @@ async fn scripted_errors_come_in_order_then_sends_succeed() {
 }
 
 #[tokio::test]
+async fn scripted_errors_carry_twilios_texts_with_the_numbers_in_full() {
+    let double = double().await;
+    let form = [("To", CALLER), ("From", OURS), ("Body", "hi")];
+    let cases = [
+        (21211, "The 'To' number +14155550123 is not a valid phone number."),
+        (21408, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: +14155550123."),
+        (21606, "The From phone number +14155559000 is not a valid, SMS-capable inbound phone number or short code for your account."),
+        (21610, "The message From/To pair violates a blacklist rule."),
+        (21612, "The 'To' phone number: +14155550123, is not currently reachable using the 'From' phone number: +14155559000 via SMS."),
+        (21614, "To number: +14155550123, is not a mobile number"),
+    ];
+    for (code, text) in cases {
+        double.script_message(CALLER, MessageScript::Error { status: 400, code });
+        let (status, body) = status_and_json(send(&double, &form)).await;
+        assert_eq!(status, 400);
+        assert_twilio_error(&body, 400, code);
+        assert_eq!(body["message"], text);
+    }
+}
+
+#[tokio::test]
 async fn delay_waits_before_accepting() {
     let double = double().await;
     double.script_message(CALLER, MessageScript::Delay(Duration::from_millis(300)));
