@@ -12,7 +12,7 @@ use crate::missed_call::{handle_missed_call, TextOutcome};
 use crate::store::calls::{adopt_sent_message, settle_without_text};
 use crate::store::poll::{self as store, DueCall};
 use crate::twilio::rest::{self, Failure};
-use crate::{info, warn};
+use crate::{error, info, warn};
 use budget::Counted;
 use serde::{Deserialize, Serialize};
 use verdict::{verdict_from_children, verdict_from_parent, Verdict};
@@ -25,7 +25,7 @@ const LOG: Log = Log("[Check Missed Calls]");
 const FALLBACK: Log = Log("[Check Missed Calls - FALLBACK]");
 
 /// Longer than the slowest run can take (every request at its timeout), so a lease only lapses
-/// when its run died; runs hand back what they did not finish.
+/// when its run died; a run hands back every call it leased when it is done.
 const LEASE_SECS: u32 = 15 * 60;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +41,8 @@ pub struct PollSummary {
     pub recovered: u32,
     /// Texts that failed for good (21610 …) or could not be sent (no caller ID).
     pub failed: u32,
-    /// Retryable problems (429, 5xx, timeouts): those calls are retried on a later tick.
+    /// Retryable problems (429, 5xx, timeouts, a database error on that call): those calls are
+    /// retried on a later tick.
     pub errors: u32,
     /// Due calls this run leased but left for the next tick because its Twilio budget ran out.
     pub deferred: u32,
@@ -71,11 +72,9 @@ pub async fn check_missed_calls(
 
     summary.more_due = due.len() as u32 == settings.twilio_budget;
     let http = Counted::new(http);
-    let mut handed_back = Vec::new();
     for (index, due_call) in due.iter().enumerate() {
         let cost = budget::worst_case(due_call.owed, due_call.verify_since.is_some());
         if !budget::fits(http.sent(), cost, settings.twilio_budget) {
-            handed_back.extend(due[index..].iter().map(|d| d.call.call_sid.clone()));
             summary.deferred = (due.len() - index) as u32;
             info!(
                 LOG,
@@ -86,11 +85,20 @@ pub async fn check_missed_calls(
             break;
         }
         summary.checked += 1;
-        if check_one(db, &http, twilio, due_call, &mut summary).await? {
-            handed_back.push(due_call.call.call_sid.clone());
+        if let Err(failure) = check_one(db, &http, twilio, due_call, &mut summary).await {
+            summary.errors += 1;
+            error!(
+                LOG,
+                "Database error while checking {}: {failure}; trying it again on a later tick",
+                due_call.call.call_sid
+            );
         }
     }
-    store::release_leases(db, &handed_back).await?;
+    // Every lease goes back, whatever became of its call: a settled call is no longer due, and the
+    // rest (still ringing, deferred, owed a retry, hit by an error) come due again by their own
+    // clocks (next_lookup_at, next_attempt_at), not when a lease would run out.
+    let leased: Vec<String> = due.iter().map(|d| d.call.call_sid.clone()).collect();
+    store::release_leases(db, &leased).await?;
     summary.twilio_requests = http.sent();
     info!(
         LOG,
@@ -100,26 +108,26 @@ pub async fn check_missed_calls(
     Ok(summary)
 }
 
-/// Works one leased call; returns true when its lease should go back for a later tick.
+/// Works one leased call. An error is this call's alone: the run counts it and goes on.
 async fn check_one(
     db: &Client,
     http: &impl HttpClient,
     twilio: &TwilioConfig,
     due: &DueCall,
     summary: &mut PollSummary,
-) -> Result<bool, DbError> {
+) -> Result<(), DbError> {
     let call = &due.call;
     if due.owed {
         if let Some(day) = &due.verify_since {
             match already_sent(db, http, twilio, due, day).await? {
                 Some(true) => {
                     summary.recovered += 1;
-                    return Ok(false);
+                    return Ok(());
                 }
                 Some(false) => {}
                 None => {
                     summary.errors += 1;
-                    return Ok(true);
+                    return Ok(());
                 }
             }
         }
@@ -128,7 +136,7 @@ async fn check_one(
             handle_missed_call(db, http, twilio, call, ProcessedBy::Poll, None).await?,
             summary,
         );
-        return Ok(false);
+        return Ok(());
     }
     let verdict = match lookup(http, twilio, &call.call_sid).await {
         Ok(verdict) => verdict,
@@ -141,7 +149,7 @@ async fn check_one(
                 code.map_or("none".to_string(), |c| c.to_string())
             );
             summary.cleaned_up += 1;
-            return Ok(false);
+            return Ok(());
         }
         Err(failure) => {
             summary.errors += 1;
@@ -150,7 +158,7 @@ async fn check_one(
                 LOG,
                 "Lookup of {} failed ({failure}): retrying on a later tick", call.call_sid
             );
-            return Ok(false);
+            return Ok(());
         }
     };
     match verdict {
@@ -163,20 +171,16 @@ async fn check_one(
                 handle_missed_call(db, http, twilio, call, ProcessedBy::Poll, Some(&status))
                     .await?;
             count_text(outcome, summary);
-            Ok(false)
         }
         Verdict::Answered => {
             let completed = DialStatus::Completed;
             let by = ProcessedBy::Poll;
             settle_without_text(db, call, by, Outcome::Answered, Some(&completed)).await?;
             summary.answered += 1;
-            Ok(false)
         }
-        Verdict::InProgress => {
-            summary.in_progress += 1;
-            Ok(true)
-        }
+        Verdict::InProgress => summary.in_progress += 1,
     }
+    Ok(())
 }
 
 /// Looks at Twilio for a text whose send ended ambiguously (or whose claim a crash left behind),

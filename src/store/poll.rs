@@ -103,7 +103,7 @@ pub async fn lease_due(
         .collect())
 }
 
-/// Hands calls back to the next tick (still in progress, or over this run's budget).
+/// Hands back the calls a run leased, once it is done with them; settled ones are left alone.
 pub async fn release_leases(db: &Client, call_sids: &[String]) -> Result<(), DbError> {
     if call_sids.is_empty() {
         return Ok(());
@@ -122,8 +122,7 @@ pub async fn record_lookup_failure(db: &Client, call_sid: &str) -> Result<(), Db
     db.query_typed(
         "UPDATE active_calls
          SET next_lookup_at = now() + make_interval(secs => 60 * power(2, least(lookup_attempts, 4))::int),
-             lookup_attempts = lookup_attempts + 1,
-             lease_until = NULL
+             lookup_attempts = lookup_attempts + 1
          WHERE call_sid = $1",
         &[text(&call_sid)],
     )

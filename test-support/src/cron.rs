@@ -51,6 +51,40 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Makes `seconds` pass for every call: each of its timestamps moves that far into the past, so
+    /// backoffs, leases and claims run out as they would in that time.
+    pub async fn pass_time(&self, seconds: i32) {
+        self.db
+            .execute(
+                "UPDATE active_calls SET
+                     received_at = received_at - make_interval(secs => $1::int),
+                     processed_at = processed_at - make_interval(secs => $1::int),
+                     claimed_at = claimed_at - make_interval(secs => $1::int),
+                     next_attempt_at = next_attempt_at - make_interval(secs => $1::int),
+                     sms_sent_at = sms_sent_at - make_interval(secs => $1::int),
+                     lease_until = lease_until - make_interval(secs => $1::int),
+                     next_lookup_at = next_lookup_at - make_interval(secs => $1::int)",
+                &[&seconds],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// The unsettled calls a poll lease still holds.
+    pub async fn leased_calls(&self) -> Vec<String> {
+        self.db
+            .query(
+                "SELECT call_sid FROM active_calls
+                 WHERE lease_until > now() AND NOT processed ORDER BY call_sid",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    }
+
     /// `DELETE /api/cron/cleanup-old-calls` with the right bearer.
     pub async fn cleanup_old_calls(&self) -> Reply {
         self.request(

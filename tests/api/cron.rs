@@ -522,3 +522,113 @@ async fn a_claim_left_sending_by_a_crash_is_recovered() {
     assert_eq!(young.outcome.as_deref(), Some("sending"));
     assert!(app.twilio.messages_to(&caller(3)).is_empty());
 }
+
+/// A database fault on one call costs that call alone: the run goes on, texts the others, and
+/// leaves no lease to hold anything back for 15 minutes; the next tick tries the call again.
+#[tokio::test]
+async fn a_database_error_on_one_call_spares_the_others_and_holds_no_lease() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let sids: Vec<String> = (0..5).map(call_sid).collect();
+    let (broken, ringing) = (&sids[0], &sids[4]);
+    for (n, sid) in (0..).zip(&sids) {
+        // Oldest first: the broken call is checked before the others.
+        app.seed_call(sid, &caller(n), TWILIO_NUMBER, 600 - n as i32)
+            .await;
+        app.twilio.script_call(sid, "completed", &["no-answer"]);
+    }
+    app.twilio.script_call(ringing, "in-progress", &["ringing"]);
+    app.db
+        .batch_execute(&format!(
+            "CREATE FUNCTION fail_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF NEW.call_sid = '{broken}' AND NEW.outcome = 'sending' THEN
+                     RAISE EXCEPTION 'injected fault';
+                 END IF;
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER fail_claim BEFORE INSERT OR UPDATE ON active_calls
+                 FOR EACH ROW EXECUTE FUNCTION fail_claim();"
+        ))
+        .await
+        .unwrap();
+
+    let summary = app.run_poll().await;
+    assert_eq!(
+        (
+            Some(summary.checked),
+            Some(summary.texted),
+            Some(summary.in_progress),
+            Some(summary.errors)
+        ),
+        (Some(5), Some(3), Some(1), Some(1)),
+        "{summary:?}"
+    );
+    for n in 1..4 {
+        assert_eq!(app.twilio.messages_to(&caller(n)).len(), 1, "call {n}");
+    }
+    assert_eq!(app.leased_calls().await, Vec::<String>::new());
+    app.assert_logged(&format!(
+        "[Check Missed Calls] Database error while checking {broken}"
+    ))
+    .await;
+    let row = app.call_row(broken).await.unwrap();
+    assert_eq!((row.outcome, row.processed), (None, false));
+
+    app.db
+        .batch_execute("DROP TRIGGER fail_claim ON active_calls")
+        .await
+        .unwrap();
+    let next = app.run_poll().await;
+    assert_eq!(
+        (Some(next.texted), Some(next.in_progress)),
+        (Some(1), Some(1)),
+        "{next:?}"
+    );
+    assert_eq!(app.twilio.messages_to(&caller(0)).len(), 1);
+}
+
+/// A send the poll could not make waits the documented backoff (1 minute, then 2), not the
+/// run's 15-minute lease.
+#[tokio::test]
+async fn a_failed_send_in_the_poll_is_retried_after_one_then_two_minutes() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    app.seed_call(&sid, CALLER, TWILIO_NUMBER, DUE).await;
+    app.twilio.script_call(&sid, "completed", &["no-answer"]);
+    for _ in 0..2 {
+        app.twilio.script_message(
+            CALLER,
+            MessageScript::Error {
+                status: 429,
+                code: 20429,
+            },
+        );
+    }
+    assert_eq!(app.run_poll().await.errors, 1);
+    assert_eq!(app.run_poll().await.checked, 0, "not before a minute");
+
+    app.pass_time(61).await;
+    let second = app.run_poll().await;
+    assert_eq!(
+        (Some(second.checked), Some(second.errors)),
+        (Some(1), Some(1)),
+        "retried after a minute: {second:?}"
+    );
+    app.pass_time(61).await;
+    assert_eq!(
+        app.run_poll().await.checked,
+        0,
+        "the second wait is two minutes"
+    );
+    app.pass_time(60).await;
+    let third = app.run_poll().await;
+    assert_eq!(third.texted, 1, "{third:?}");
+    assert_eq!(app.twilio.messages_to(CALLER).len(), 3);
+    let row = app.call_row(&sid).await.unwrap();
+    assert_eq!(
+        (row.outcome.as_deref(), row.sms_attempts),
+        (Some("texted"), 3)
+    );
+}
