@@ -4,7 +4,8 @@ use missed_call_textback::domain::{
     BusinessNumberInput, CallRef, Caller, DialStatus, Outcome, PhoneNumber, ProcessedBy,
 };
 use missed_call_textback::store::calls::{
-    claim_for_text, record_incoming, record_sms_failure, record_sms_sent, settle_without_text,
+    claim_for_text, record_incoming, record_not_sent, record_sms_failure, record_sms_sent,
+    settle_without_text,
 };
 use missed_call_textback::store::{migrations, numbers, poll};
 use test_support::fresh_test_database as fresh_database;
@@ -82,7 +83,7 @@ async fn owed_texts_are_claimable_again_only_when_due() {
         .await
         .unwrap()
         .is_some());
-    record_sms_failure(&db, "CA2", "http-500", Some(600), true)
+    record_sms_failure(&db, "CA2", "http-429", Some(600), false)
         .await
         .unwrap();
     assert!(
@@ -122,6 +123,47 @@ async fn owed_texts_are_claimable_again_only_when_due() {
         .unwrap()
         .get(0);
     assert_eq!(outcome, "texted");
+}
+
+/// Once a send may have gone out, only a lookup at Twilio clears the doubt: a later failure that
+/// is a clear refusal says nothing about the earlier send.
+#[tokio::test]
+async fn a_later_definite_failure_keeps_the_maybe_sent_mark() {
+    let (_, db) = fresh_database().await;
+    add_business(&db).await;
+    let c = call("CA4");
+    claim_for_text(&db, &c, ProcessedBy::Callback, None)
+        .await
+        .unwrap()
+        .expect("claimed");
+    record_sms_failure(&db, "CA4", "timeout", Some(60), true)
+        .await
+        .unwrap();
+    record_sms_failure(&db, "CA4", "http-429", Some(60), false)
+        .await
+        .unwrap();
+    db.execute(
+        "UPDATE active_calls SET next_attempt_at = now() - interval '1 s'",
+        &[],
+    )
+    .await
+    .unwrap();
+    assert!(
+        claim_for_text(&db, &c, ProcessedBy::Callback, None)
+            .await
+            .unwrap()
+            .is_none(),
+        "a text that may have gone out is never claimed blind"
+    );
+    let due = poll::lease_due(&db, 45, 20, 900).await.unwrap();
+    assert!(due[0].verify_since.is_some(), "{due:?}");
+
+    record_not_sent(&db, "CA4").await.unwrap();
+    let retry = claim_for_text(&db, &c, ProcessedBy::Poll, None)
+        .await
+        .unwrap()
+        .expect("claimable once Twilio showed nothing");
+    assert_eq!(retry.attempt, 2);
 }
 
 #[tokio::test]

@@ -1,23 +1,27 @@
 //! The fallback: every minute, ask Twilio about calls whose `<Dial action>` callback never came, and
 //! hand the missed ones to the same missed-call handler the fast path uses.
 //!
-//! `verdict` reads Twilio's answer, `budget` keeps a run inside its subrequest limit; this file is
-//! the run itself: lease, look up, hand over, hand back.
+//! `verdict` reads Twilio's answer, `recovery` whether a text in doubt went out, `budget` keeps a
+//! run inside its subrequest limit; this file is the run itself: lease, look up, hand over, hand
+//! back.
 use crate::config::{PollSettings, TwilioConfig};
 use crate::database::{Client, DbError};
+use crate::domain::business::render_sms;
 use crate::domain::{DialStatus, Outcome, ProcessedBy};
 use crate::http::HttpClient;
 use crate::log::Log;
 use crate::missed_call::{handle_missed_call, TextOutcome};
-use crate::store::calls::{adopt_sent_message, settle_without_text};
+use crate::store::calls::{self, settle_without_text};
 use crate::store::poll::{self as store, DueCall};
 use crate::twilio::rest::{self, Failure};
 use crate::{error, info, warn};
 use budget::Counted;
+use recovery::{sent_text, SentText};
 use serde::{Deserialize, Serialize};
 use verdict::{verdict_from_children, verdict_from_parent, Verdict};
 
 pub mod budget;
+pub mod recovery;
 pub mod verdict;
 
 const LOG: Log = Log("[Check Missed Calls]");
@@ -118,13 +122,13 @@ async fn check_one(
 ) -> Result<(), DbError> {
     let call = &due.call;
     if due.owed {
-        if let Some(day) = &due.verify_since {
-            match already_sent(db, http, twilio, due, day).await? {
+        if let Some(claimed_at) = due.verify_since {
+            match already_sent(db, http, twilio, due, claimed_at).await? {
                 Some(true) => {
                     summary.recovered += 1;
                     return Ok(());
                 }
-                Some(false) => {}
+                Some(false) => calls::record_not_sent(db, &call.call_sid).await?,
                 None => {
                     summary.errors += 1;
                     return Ok(());
@@ -184,21 +188,22 @@ async fn check_one(
 }
 
 /// Looks at Twilio for a text whose send ended ambiguously (or whose claim a crash left behind),
-/// and adopts it if it went out. `None`: Twilio could not be asked; try again on a later tick
-/// rather than risk a second text.
+/// claimed at `claimed_at`, and adopts it if it went out. `None`: Twilio could not be asked, or
+/// could not tell; try again on a later tick rather than risk a second text.
 async fn already_sent(
     db: &Client,
     http: &impl HttpClient,
     twilio: &TwilioConfig,
     due: &DueCall,
-    since_day: &str,
+    claimed_at: i64,
 ) -> Result<Option<bool>, DbError> {
     let call = &due.call;
-    // A withheld caller is never claimed for a text, so nothing can have gone out.
-    let Some(caller) = call.from.textable() else {
+    // A withheld caller is never claimed for a text, and a deleted number is never texted again:
+    // either way nothing would be sent, so there is nothing to look for.
+    let (Some(caller), Some(business)) = (call.from.textable(), &due.business) else {
         return Ok(Some(false));
     };
-    let request = rest::list_messages(twilio, caller, &call.to, since_day);
+    let request = rest::list_messages(twilio, caller, &call.to);
     let page = match rest::parse_message_page(http.send(request).await) {
         Ok(page) => page,
         Err(failure) => {
@@ -210,13 +215,26 @@ async fn already_sent(
             return Ok(None);
         }
     };
-    for message in &page.messages {
-        if adopt_sent_message(db, &call.call_sid, &message.sid).await? {
+    let body = render_sms(&business.sms_template, &business.name);
+    let candidates = match sent_text(&page, claimed_at, &body) {
+        SentText::Found(candidates) => candidates,
+        SentText::NotSent => return Ok(Some(false)),
+        SentText::Unknown => {
+            warn!(
+                LOG,
+                "Cannot tell whether the text for {} went out: the newest {} messages to the caller are all newer than its claim; asking again on a later tick",
+                call.call_sid,
+                page.messages.len()
+            );
+            return Ok(None);
+        }
+    };
+    for sid in &candidates {
+        if calls::adopt_sent_message(db, &call.call_sid, sid).await? {
             info!(
                 LOG,
-                "The text for {} had gone out after all ({}): not sending it again",
-                call.call_sid,
-                message.sid
+                "The text for {} had gone out after all ({sid}): not sending it again",
+                call.call_sid
             );
             return Ok(Some(true));
         }

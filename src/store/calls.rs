@@ -7,6 +7,7 @@ use crate::database::{Client, DbError};
 use crate::domain::{
     BusinessNumber, CallRef, Caller, DialStatus, Outcome, PhoneNumber, ProcessedBy,
 };
+use tokio_postgres::Row;
 
 /// Phase 1 in one round trip: look the called number up and, when it is in service, record the
 /// call. `ON CONFLICT DO NOTHING` makes Twilio's retries neither duplicate nor reset the row, and the
@@ -37,7 +38,8 @@ pub async fn record_incoming(
 }
 
 /// A claim still `sending` after this long belongs to a run that died between claim and send:
-/// far longer than a send can take (waitUntil ends after 30 s, a poll's send after 10 s).
+/// far longer than a send can take (waitUntil ends after 30 s, a poll's send after 10 s). Its text
+/// may have gone, so only the poll takes it up, and looks at Twilio first.
 pub const STALE_CLAIM_SECS: i32 = 5 * 60;
 
 /// What the winner of a claim needs to send the text.
@@ -49,17 +51,30 @@ pub struct Claim {
     pub business: Option<ClaimedBusiness>,
 }
 
-/// The business settings the text is written from, read in the claim's own statement.
+/// The business settings the text is written from, read in the statement that claims (or
+/// leases) the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedBusiness {
     pub name: String,
     pub sms_template: String,
 }
 
+/// The business of a row that LEFT JOINs `business_numbers` (None when the number was deleted).
+pub(super) fn business_from_row(row: &Row) -> Option<ClaimedBusiness> {
+    row.get::<_, Option<String>>("business_name")
+        .zip(row.get::<_, Option<String>>("sms_template"))
+        .map(|(name, sms_template)| ClaimedBusiness { name, sms_template })
+}
+
 /// THE deduplication decision, and the only one in the code base. One atomic statement claims the
 /// call for texting: it inserts the call when Phase 1 never recorded it, or takes it when it is
 /// undecided, or when a retryable send failure has come due. Concurrent claimers serialise on the
 /// row lock and re-check the WHERE clause, so exactly one of them gets a row back.
+///
+/// A text that may already have gone out is never claimed here: a failure marked
+/// `sms_maybe_sent`, or a claim a crash left in `sending`. The poll looks those up at Twilio and
+/// adopts what it finds, or clears the doubt (`record_not_sent`) before claiming; a late or
+/// repeated callback leaves them alone, so no path resends blind.
 pub async fn claim_for_text(
     db: &Client,
     call: &CallRef,
@@ -79,8 +94,7 @@ pub async fn claim_for_text(
                      sms_attempts = c.sms_attempts + 1,
                      dial_call_status = COALESCE(EXCLUDED.dial_call_status, c.dial_call_status)
                  WHERE c.outcome IS NULL
-                    OR (c.outcome = 'owed' AND c.next_attempt_at <= now())
-                    OR (c.outcome = 'sending' AND c.claimed_at < now() - make_interval(secs => $6::int))
+                    OR (c.outcome = 'owed' AND c.next_attempt_at <= now() AND NOT c.sms_maybe_sent)
                  RETURNING c.to_number, c.sms_attempts
              )
              SELECT claimed.*, b.business_name, b.sms_template
@@ -91,16 +105,12 @@ pub async fn claim_for_text(
                 text(&call.to.as_str()),
                 text(&by.as_str()),
                 text(&dial_status.map(DialStatus::as_str)),
-                int4(&STALE_CLAIM_SECS),
             ],
         )
         .await?;
     Ok(row.map(|row| Claim {
         attempt: row.get("sms_attempts"),
-        business: row
-            .get::<_, Option<String>>("business_name")
-            .zip(row.get::<_, Option<String>>("sms_template"))
-            .map(|(name, sms_template)| ClaimedBusiness { name, sms_template }),
+        business: business_from_row(&row),
     }))
 }
 
@@ -123,7 +133,8 @@ pub async fn record_sms_sent(
 
 /// A send that did not go through: `retry_in_secs` Some leaves the text owed for the poll, None
 /// ends it as failed with `reason`. `maybe_sent` marks a failure after which the text may have
-/// gone anyway, so the poll looks it up before sending again.
+/// gone anyway, so the poll looks it up before sending again; a mark stays until a lookup clears
+/// it (`record_not_sent`), whatever a later failure says.
 pub async fn record_sms_failure(
     db: &Client,
     call_sid: &str,
@@ -138,7 +149,7 @@ pub async fn record_sms_failure(
              processed = $3::int IS NULL,
              processed_at = CASE WHEN $3::int IS NULL THEN now() END,
              next_attempt_at = now() + make_interval(secs => $3::int),
-             sms_maybe_sent = $4
+             sms_maybe_sent = sms_maybe_sent OR $4
          WHERE call_sid = $1",
         &[
             text(&call_sid),
@@ -202,6 +213,20 @@ pub async fn record_dial_result(
             text(&call.to.as_str()),
             text(&dial_status.as_str()),
         ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Twilio shows no message for a text that may have gone out (a failure marked `sms_maybe_sent`,
+/// or a claim a crash left in `sending`): the doubt is cleared and the text is owed now, so the
+/// next claim sends it.
+pub async fn record_not_sent(db: &Client, call_sid: &str) -> Result<(), DbError> {
+    db.query_typed(
+        "UPDATE active_calls
+         SET outcome = 'owed', sms_maybe_sent = false, next_attempt_at = now()
+         WHERE call_sid = $1 AND NOT processed AND (outcome = 'sending' OR sms_maybe_sent)",
+        &[text(&call_sid)],
     )
     .await?;
     Ok(())

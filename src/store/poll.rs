@@ -1,7 +1,7 @@
 //! The fallback poll's statements on `active_calls`: expiring, leasing due calls, handing leases
 //! back, backing off lookups, and the weekly cleanup. The lease is an UPDATE … RETURNING, so
 //! Hyperdrive never answers it from its cache and overlapping runs never share a call.
-use super::calls::STALE_CLAIM_SECS;
+use super::calls::{business_from_row, ClaimedBusiness, STALE_CLAIM_SECS};
 use super::{int4, int8, text};
 use crate::database::{Client, DbError};
 use crate::domain::{CallRef, Caller, PhoneNumber};
@@ -29,9 +29,11 @@ pub struct DueCall {
     /// A text already decided on (a retryable failure, or a claim a crash left `sending`): no
     /// call lookup needed, only the send.
     pub owed: bool,
-    /// The UTC day the text was claimed, when it may already have gone out: look for it at
-    /// Twilio before sending again.
-    pub verify_since: Option<String>,
+    /// When the text may already have gone out, the time it was claimed (seconds since the
+    /// epoch): look for it at Twilio before sending again.
+    pub verify_since: Option<i64>,
+    /// The business the text is written for; None when its number was deleted.
+    pub business: Option<ClaimedBusiness>,
 }
 
 const LEASE_DUE_CALLS: &str = "WITH leased AS (
@@ -52,10 +54,12 @@ const LEASE_DUE_CALLS: &str = "WITH leased AS (
      ) AS due
      WHERE c.call_sid = due.call_sid
      RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.received_at,
-               c.outcome = 'sending' OR c.sms_maybe_sent AS maybe_sent,
-               to_char(c.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS claimed_day
+               CASE WHEN c.outcome = 'sending' OR c.sms_maybe_sent
+                    THEN floor(extract(epoch FROM c.claimed_at))::int8 END AS verify_since
  )
- SELECT * FROM leased ORDER BY received_at";
+ SELECT leased.*, b.business_name, b.sms_template
+ FROM leased LEFT JOIN business_numbers b ON b.twilio_number = leased.to_number
+ ORDER BY received_at";
 
 /// A call as stored, or None for a row whose to_number is not E.164 (an old Phase 2 could record
 /// whatever its action URL said): such a call can never be texted, and the poll leaves it to
@@ -91,13 +95,11 @@ pub async fn lease_due(
     Ok(rows
         .iter()
         .filter_map(|row| {
-            let maybe_sent: Option<bool> = row.get("maybe_sent");
             Some(DueCall {
                 call: call_from_row(row)?,
                 owed: row.get::<_, Option<String>>("outcome").is_some(),
-                verify_since: row
-                    .get::<_, Option<String>>("claimed_day")
-                    .filter(|_| maybe_sent == Some(true)),
+                verify_since: row.get("verify_since"),
+                business: business_from_row(row),
             })
         })
         .collect())

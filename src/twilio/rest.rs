@@ -36,12 +36,13 @@ impl Failure {
         }
     }
 
-    /// Whether the request may have taken effect although no success came back: anything but a
-    /// clear refusal (4xx, including 429 which Twilio documents as not processed).
+    /// Whether the request may have taken effect although no success could be read: anything but
+    /// a clear refusal (4xx, including 429 which Twilio documents as not processed). A 2xx whose
+    /// body is unreadable did take effect, most likely.
     pub fn may_have_sent(&self) -> bool {
         match self {
             Failure::Final { .. } => false,
-            Failure::Retryable { status, .. } => status.is_none_or(|s| s >= 500),
+            Failure::Retryable { status, .. } => status.is_none_or(|s| !(400..500).contains(&s)),
         }
     }
 
@@ -120,18 +121,23 @@ pub fn send_message(
     }
 }
 
-/// Messages sent to `to` from `from` since the start of `since_day` (`YYYY-MM-DD`, UTC): how to
-/// find out whether a send that timed out went anyway, since Twilio has no idempotency key.
+/// How many of the newest messages from one number to another a lookup reads: one request, and far
+/// more than a business sends one caller in the minutes since a claim.
+pub const MESSAGES_PAGE_SIZE: u32 = 20;
+
+/// The newest messages sent to `to` from `from`: how to find out whether a send that ended
+/// ambiguously went anyway, since Twilio has no idempotency key. Twilio lists newest first (by
+/// SID, which follows creation). No `DateSent` filter: it compares `date_sent`, which a message
+/// still queued does not have yet.
 pub fn list_messages(
     twilio: &TwilioConfig,
     to: &PhoneNumber,
     from: &PhoneNumber,
-    since_day: &str,
 ) -> OutboundRequest {
     let query = serde_urlencoded::to_string([
         ("To", to.as_str()),
         ("From", from.as_str()),
-        ("DateSent>", since_day),
+        ("PageSize", &MESSAGES_PAGE_SIZE.to_string()),
     ])
     .expect("string pairs always encode");
     get(twilio, &format!("Messages.json?{query}"))
@@ -163,9 +169,74 @@ pub struct Message {
     pub status: String,
 }
 
+/// A message as the Messages list shows it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct ListedMessage {
+    pub sid: String,
+    /// `queued`, `sent`, `delivered`, `failed`, `undelivered` …
+    pub status: String,
+    pub body: String,
+    /// Seconds since the Unix epoch; Twilio writes RFC 2822 (`Tue, 24 Nov 2026 08:14:43 +0000`).
+    #[serde(rename = "date_created", deserialize_with = "rfc2822_seconds")]
+    pub created: i64,
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct MessagePage {
-    pub messages: Vec<Message>,
+    pub messages: Vec<ListedMessage>,
+    /// Present when older messages follow on another page.
+    pub next_page_uri: Option<String>,
+}
+
+fn rfc2822_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let raw = String::deserialize(deserializer)?;
+    parse_rfc2822(&raw)
+        .ok_or_else(|| serde::de::Error::custom(format!("{raw:?} is not an RFC 2822 date")))
+}
+
+/// Seconds since the Unix epoch of a date as Twilio writes it: `Tue, 24 Nov 2026 08:14:43 +0000`.
+pub fn parse_rfc2822(raw: &str) -> Option<i64> {
+    let parts: Vec<&str> = raw.split_whitespace().collect();
+    let [_weekday, day, month, year, time, offset] = parts.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
+    let day: i64 = day.parse().ok()?;
+    let year: i64 = year.parse().ok()?;
+    let hms: Vec<i64> = time
+        .split(':')
+        .map(|part| part.parse().ok())
+        .collect::<Option<_>>()?;
+    let [hours, minutes, seconds] = hms.as_slice() else {
+        return None;
+    };
+    let (sign, hhmm) = match offset.split_at_checked(1)? {
+        ("+", hhmm) => (1, hhmm),
+        ("-", hhmm) => (-1, hhmm),
+        _ => return None,
+    };
+    let hhmm: i64 = hhmm.parse().ok().filter(|_| hhmm.len() == 4)?;
+    let offset_secs = sign * (hhmm / 100 * 3600 + hhmm % 100 * 60);
+    if !(1..=31).contains(&day) || *hours > 23 || *minutes > 59 || *seconds > 60 {
+        return None;
+    }
+    Some(
+        days_from_civil(year, month, day) * 86_400 + hours * 3600 + minutes * 60 + seconds
+            - offset_secs,
+    )
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -314,30 +385,62 @@ mod tests {
         assert!(request.body.is_none());
     }
 
+    /// No `DateSent` filter: a message still queued has no `date_sent`, and would be missed.
     #[test]
-    fn builds_the_sent_messages_query() {
-        let request = list_messages(
-            &twilio(),
-            &number("+14155550123"),
-            &number("+14155559999"),
-            "2026-11-24",
-        );
+    fn builds_the_sent_messages_query_without_a_date_sent_filter() {
+        let request = list_messages(&twilio(), &number("+14155550123"), &number("+14155559999"));
         assert!(
-            request.url.ends_with(
-                "/Messages.json?To=%2B14155550123&From=%2B14155559999&DateSent%3E=2026-11-24"
-            ),
+            request
+                .url
+                .ends_with("/Messages.json?To=%2B14155550123&From=%2B14155559999&PageSize=20"),
             "{}",
             request.url
         );
         let page = parse_message_page(reply(
             200,
-            r#"{"messages":[{"sid":"SM9","status":"sent"}],"page":0}"#,
+            r#"{"messages":[{"sid":"SM9","status":"queued","body":"Hi","date_created":"Tue, 24 Nov 2026 08:14:43 +0000","date_sent":null}],"page":0,"next_page_uri":null}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            page.messages,
+            [ListedMessage {
+                sid: "SM9".into(),
+                status: "queued".into(),
+                body: "Hi".into(),
+                created: 1_795_508_083,
+            }]
+        );
+        assert_eq!(page.next_page_uri, None);
+        let unreadable_date = parse_message_page(reply(
+            200,
+            r#"{"messages":[{"sid":"SM9","status":"sent","body":"Hi","date_created":"yesterday"}]}"#,
         ));
-        assert_eq!(page.unwrap().messages[0].sid, "SM9");
+        assert!(matches!(unreadable_date, Err(Failure::Retryable { .. })));
     }
 
-    /// Only a refusal says for sure that nothing was sent; a timeout, a dropped connection or a
-    /// 5xx may hide a message that went out.
+    #[test]
+    fn reads_twilios_dates() {
+        let cases = [
+            ("Tue, 24 Nov 2026 08:14:43 +0000", Some(1_795_508_083)),
+            ("Thu, 01 Jan 1970 00:00:00 +0000", Some(0)),
+            ("Wed, 31 Dec 1969 23:59:59 +0000", Some(-1)),
+            ("Tue, 29 Feb 2028 12:00:00 +0000", Some(1_835_438_400)),
+            ("Tue, 24 Nov 2026 09:14:43 +0100", Some(1_795_508_083)),
+            ("Tue, 24 Nov 2026 03:14:43 -0500", Some(1_795_508_083)),
+            ("Tue, 24 Nov 2026 08:14 +0000", None),
+            ("24 Nov 2026 08:14:43 +0000", None),
+            ("Tue, 24 Nok 2026 08:14:43 +0000", None),
+            ("Tue, 24 Nov 2026 08:14:43 GMT", None),
+            ("2026-11-24T08:14:43Z", None),
+            ("", None),
+        ];
+        for (raw, seconds) in cases {
+            assert_eq!(parse_rfc2822(raw), seconds, "{raw}");
+        }
+    }
+
+    /// Only a refusal says for sure that nothing was sent; a timeout, a dropped connection, a 5xx
+    /// or a 2xx that cannot be read may hide a message that went out.
     #[test]
     fn tells_ambiguous_failures_apart() {
         assert!(!parse_message(reply(
@@ -347,6 +450,14 @@ mod tests {
         .unwrap_err()
         .may_have_sent());
         assert!(parse_message(reply(503, "")).unwrap_err().may_have_sent());
+        assert!(parse_message(reply(201, r#"{"sid":"SM1","sta"#))
+            .unwrap_err()
+            .may_have_sent());
+        assert!(
+            !parse_message(reply(400, r#"{"code":21211,"message":"x"}"#))
+                .unwrap_err()
+                .may_have_sent()
+        );
         assert!(parse_message(Err(TransportError::Timeout))
             .unwrap_err()
             .may_have_sent());

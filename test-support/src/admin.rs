@@ -2,6 +2,15 @@
 //! health check.
 use crate::app::{Reply, TestApp};
 use crate::{ADMIN_TOKEN, FORWARD_TO, TWILIO_NUMBER};
+use missed_call_textback::domain::business::{render_sms, DEFAULT_TEMPLATE};
+
+/// The business `configure_default_number` sets up.
+const DEFAULT_BUSINESS: &str = "Joe's Plumbing";
+
+/// The text a caller of the default number gets.
+pub fn default_text() -> String {
+    render_sms(DEFAULT_TEMPLATE, DEFAULT_BUSINESS)
+}
 
 impl TestApp {
     pub async fn configure_number(&self, twilio_number: &str, body: serde_json::Value) -> Reply {
@@ -19,7 +28,7 @@ impl TestApp {
         let reply = self
             .configure_number(
                 TWILIO_NUMBER,
-                serde_json::json!({ "forward_to": FORWARD_TO, "business_name": "Joe's Plumbing" }),
+                serde_json::json!({ "forward_to": FORWARD_TO, "business_name": DEFAULT_BUSINESS }),
             )
             .await;
         assert_eq!(reply.status, 201, "{}", reply.body);

@@ -1,7 +1,7 @@
 //! Helpers for the cron endpoints and triggers, and for making time pass: calls are aged by moving
 //! their timestamps in the database, never by sleeping.
 use crate::app::{Reply, TestApp};
-use crate::CRON_SECRET;
+use crate::{CRON_SECRET, TWILIO_NUMBER};
 use missed_call_textback::poll::PollSummary;
 
 impl TestApp {
@@ -65,6 +65,21 @@ impl TestApp {
                      lease_until = lease_until - make_interval(secs => $1::int),
                      next_lookup_at = next_lookup_at - make_interval(secs => $1::int)",
                 &[&seconds],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// A call to TWILIO_NUMBER whose claim for a text a crash left in `sending`
+    /// `claimed_secs_ago` (it came in a minute before that): the text may or may not have gone.
+    pub async fn seed_crashed_claim(&self, call_sid: &str, from: &str, claimed_secs_ago: i32) {
+        self.db
+            .execute(
+                "INSERT INTO active_calls (call_sid, from_number, to_number, received_at, outcome,
+                     processed_by, claimed_at, sms_attempts)
+                 VALUES ($1, $2, $3, now() - make_interval(secs => $4::int + 60), 'sending',
+                         'callback', now() - make_interval(secs => $4::int), 1)",
+                &[&call_sid, &from, &TWILIO_NUMBER, &claimed_secs_ago],
             )
             .await
             .unwrap();

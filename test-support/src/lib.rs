@@ -13,6 +13,7 @@ mod database;
 mod voice;
 mod worker;
 
+pub use admin::default_text;
 pub use app::{spawn_app, spawn_app_with, CallRow, Database, Options, Reply, TestApp};
 pub use database::fresh_test_database;
 pub use twilio_double::{MessageScript, RecordedRequest, TwilioDouble};

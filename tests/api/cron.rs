@@ -412,8 +412,10 @@ async fn polling_only_mode_leaves_the_text_to_the_poll() {
     assert_eq!(app.wait_for_sms(1).await.len(), 1);
 }
 
+/// A send whose answer was lost is looked up before any resend. The message it created is still
+/// queued (no `date_sent` yet), so the lookup must not filter on `DateSent`.
 #[tokio::test]
-async fn ambiguous_send_failures_are_looked_up_before_any_resend() {
+async fn a_queued_message_from_an_ambiguous_send_is_adopted_and_a_lost_one_resent() {
     let app = spawn_app().await;
     app.configure_default_number().await;
     // The text went out but the answer was lost; then one that really was lost.
@@ -454,7 +456,9 @@ async fn ambiguous_send_failures_are_looked_up_before_any_resend() {
         .iter()
         .any(|r| r.query_value("To") == Some(caller(1).as_str())
             && r.query_value("From") == Some(TWILIO_NUMBER)
-            && r.query_value("DateSent>").is_some()));
+            && r.query
+                .iter()
+                .all(|(name, _)| !name.starts_with("DateSent"))));
     for sid in [&went, &lost] {
         let row = app.call_row(sid).await.unwrap();
         assert_eq!(
@@ -478,20 +482,12 @@ async fn a_claim_left_sending_by_a_crash_is_recovered() {
         ("CAstill_sending", 3, 60),
     ];
     for (sid, n, claimed_secs_ago) in rows {
-        app.db
-            .execute(
-                "INSERT INTO active_calls (call_sid, from_number, to_number, received_at, outcome,
-                     processed_by, claimed_at, sms_attempts)
-                 VALUES ($1, $2, $3, now() - interval '11 minutes', 'sending', 'callback',
-                         now() - make_interval(secs => $4::int), 1)",
-                &[&sid, &caller(n), &TWILIO_NUMBER, &claimed_secs_ago],
-            )
-            .await
-            .unwrap();
+        app.seed_crashed_claim(sid, &caller(n), claimed_secs_ago)
+            .await;
     }
     let sent = app
         .twilio
-        .seed_message(&caller(1), TWILIO_NUMBER, "Sorry we missed your call");
+        .seed_message(&caller(1), TWILIO_NUMBER, &default_text());
 
     let summary = app.run_poll().await;
     assert_eq!(
@@ -631,4 +627,53 @@ async fn a_failed_send_in_the_poll_is_retried_after_one_then_two_minutes() {
         (row.outcome.as_deref(), row.sms_attempts),
         (Some("texted"), 3)
     );
+}
+
+/// Only this call's own text counts as gone: the same body, created since the claim, and not
+/// failed or undelivered. Any other message from the business to the caller is not adopted.
+#[tokio::test]
+async fn only_a_live_message_with_the_same_body_created_since_the_claim_is_adopted() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let text = default_text();
+    let seeded = |n: u32, body: &str| app.twilio.seed_message(&caller(n), TWILIO_NUMBER, body);
+    let other_body = seeded(1, "Thanks for calling! See you on Tuesday.");
+    let before_the_claim = seeded(2, &text);
+    app.twilio
+        .backdate_message(&before_the_claim, std::time::Duration::from_secs(1200));
+    let failed = seeded(3, &text);
+    app.twilio
+        .set_message_status(&failed, "failed", Some(30007));
+    let undelivered = seeded(4, &text);
+    app.twilio
+        .set_message_status(&undelivered, "undelivered", Some(30003));
+    let queued = seeded(5, &text);
+    let delivered = seeded(6, &text);
+    app.twilio.set_message_status(&delivered, "delivered", None);
+    for n in 1..=6 {
+        app.seed_crashed_claim(&format!("CAcrashed{n}"), &caller(n), 600)
+            .await;
+    }
+
+    let summary = app.run_poll().await;
+    assert_eq!(
+        (
+            Some(summary.checked),
+            Some(summary.recovered),
+            Some(summary.texted)
+        ),
+        (Some(6), Some(2), Some(4)),
+        "{summary:?}"
+    );
+    for (n, not_ours) in (1..).zip([other_body, before_the_claim, failed, undelivered]) {
+        let row = app.call_row(&format!("CAcrashed{n}")).await.unwrap();
+        assert_eq!(row.outcome.as_deref(), Some("texted"));
+        assert_ne!(row.sms_sid, Some(not_ours), "call {n}");
+        assert_eq!(app.twilio.messages_to(&caller(n)).len(), 1, "call {n}");
+    }
+    for (n, ours) in [(5, queued), (6, delivered)] {
+        let row = app.call_row(&format!("CAcrashed{n}")).await.unwrap();
+        assert_eq!(row.sms_sid, Some(ours), "call {n}");
+        assert!(app.twilio.messages_to(&caller(n)).is_empty(), "call {n}");
+    }
 }

@@ -57,3 +57,86 @@ async fn twilio_refusals_never_put_a_full_number_in_the_log() {
         );
     }
 }
+
+/// A 2xx whose body cannot be read may well be a text that went out: it is looked up before any
+/// resend, like a timeout, and found.
+#[tokio::test]
+async fn an_unreadable_2xx_counts_as_maybe_sent_and_is_found_not_resent() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    app.twilio
+        .script_message(CALLER, MessageScript::AcceptUnreadable);
+    let sid = call_sid(1);
+    app.dial_result(&sid, "no-answer").await;
+    let row = app.wait_for_outcome(&sid, Outcome::Owed).await;
+    assert_eq!(row.sms_error.as_deref(), Some("http-201"));
+
+    app.pass_time(61).await;
+    let summary = app.run_poll().await;
+    assert_eq!(summary.recovered, 1, "{summary:?}");
+    let sent = app.twilio.message_sids_to(CALLER);
+    assert_eq!(sent.len(), 1, "one text, not two");
+    let row = app.call_row(&sid).await.unwrap();
+    assert_eq!(
+        (row.outcome.as_deref(), row.sms_sid.as_ref()),
+        (Some("texted"), Some(&sent[0]))
+    );
+}
+
+/// Twilio may send the `<Dial action>` callback again. When the first send's answer was lost, the
+/// repeat must neither send (the first text may be out) nor, by failing, wipe the mark that makes
+/// the poll look before it sends.
+#[tokio::test]
+async fn a_repeated_callback_neither_resends_an_ambiguous_text_nor_clears_its_mark() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    app.twilio
+        .script_message(CALLER, MessageScript::AcceptThenDrop);
+    let sid = call_sid(1);
+    app.dial_result(&sid, "no-answer").await;
+    app.wait_for_outcome(&sid, Outcome::Owed).await;
+
+    app.pass_time(61).await;
+    app.twilio.script_message(
+        CALLER,
+        MessageScript::Error {
+            status: 429,
+            code: 20429,
+        },
+    );
+    app.dial_result(&sid, "no-answer").await;
+    app.assert_logged(&format!(
+        "Deduplication: SMS already sent for this call {sid}"
+    ))
+    .await;
+    app.pass_time(121).await;
+    let summary = app.run_poll().await;
+    assert_eq!(summary.recovered, 1, "{summary:?}");
+    assert_eq!(app.twilio.messages_to(CALLER).len(), 1, "sent once");
+    assert_eq!(app.twilio.message_sids_to(CALLER).len(), 1);
+}
+
+/// A claim a crash left in `sending` may have sent its text: a late callback leaves it to the
+/// poll, which looks first.
+#[tokio::test]
+async fn a_late_callback_leaves_a_crashed_claim_to_the_poll() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    app.seed_crashed_claim(&sid, CALLER, 600).await;
+    let sent = app
+        .twilio
+        .seed_message(CALLER, TWILIO_NUMBER, &default_text());
+
+    app.dial_result(&sid, "no-answer").await;
+    app.assert_logged(&format!(
+        "Deduplication: SMS already sent for this call {sid}"
+    ))
+    .await;
+    assert_eq!(app.run_poll().await.recovered, 1);
+    assert!(app.twilio.messages_to(CALLER).is_empty(), "no second text");
+    assert_eq!(
+        app.call_row(&sid).await.unwrap().sms_sid.as_ref(),
+        Some(&sent)
+    );
+}

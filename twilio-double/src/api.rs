@@ -242,6 +242,14 @@ async fn send_message(
             double.create_message(to, from, body, status_callback);
             return hang_up(kill).await;
         }
+        Some(MessageScript::AcceptUnreadable) => {
+            let json = double
+                .create_message(to, from, body, status_callback)
+                .to_string();
+            let cut_short = json[..json.len() / 2].to_string();
+            let headers = [(header::CONTENT_TYPE, "application/json; charset=utf-8")];
+            return (StatusCode::CREATED, headers, cut_short).into_response();
+        }
         Some(MessageScript::Delay(wait)) => tokio::time::sleep(wait).await,
         None => {}
     }
@@ -254,34 +262,63 @@ async fn hang_up(kill: ConnectionKill) -> Response {
     std::future::pending().await
 }
 
-/// `GET …/Messages.json` with Twilio's `To`, `From` and `DateSent>=` filters, newest first.
+/// `GET …/Messages.json` with Twilio's filters: `To`, `From`, and `DateSent` (that UTC day),
+/// `DateSent<` (on or before it) and `DateSent>` (on or after it), which compare `date_sent`, so a
+/// message still queued matches none of them. Newest first by creation, as Twilio lists by SID;
+/// `PageSize` and `Page` page through them.
 async fn list_messages(
     State(double): State<TwilioDouble>,
     Extension(request): Extension<RecordedRequest>,
 ) -> Response {
     let to = request.query_value("To");
     let from = request.query_value("From");
-    let since = request.query_value("DateSent>");
-    let page_size = page_size(&request);
     let matches = |message: &StoredMessage| {
         to.is_none_or(|to| message.json["to"] == to)
             && from.is_none_or(|from| message.json["from"] == from)
-            && since.is_none_or(|since| message.day.as_str() >= since)
+            && date_sent_matches(&request, message)
     };
-    let messages: Vec<serde_json::Value> = double
-        .state()
-        .messages
+    let (page, page_size) = (page_number(&request), page_size(&request));
+    let state = double.state();
+    let mut listed: Vec<&StoredMessage> =
+        state.messages.iter().rev().filter(|m| matches(m)).collect();
+    listed.sort_by_key(|message| std::cmp::Reverse(message.created));
+    let messages: Vec<serde_json::Value> = listed
         .iter()
-        .rev()
-        .filter(|m| matches(m))
+        .skip(page * page_size)
         .take(page_size)
-        .map(|m| m.json.clone())
+        .map(|m| m.json())
         .collect();
-    let uri = format!(
-        "{API_PREFIX}{}/Messages.json?PageSize={page_size}&Page=0",
-        double.account_sid
-    );
-    list_page("messages", messages, &uri, page_size)
+    let more = listed.len() > (page + 1) * page_size;
+    drop(state);
+    let uri = |page: usize| {
+        let mut query: Vec<(&str, String)> = request
+            .query
+            .iter()
+            .filter(|(name, _)| name != "Page" && name != "PageSize")
+            .map(|(name, value)| (name.as_str(), value.clone()))
+            .collect();
+        query.extend([
+            ("PageSize", page_size.to_string()),
+            ("Page", page.to_string()),
+        ]);
+        let query = serde_urlencoded::to_string(query).expect("string pairs always encode");
+        format!("{API_PREFIX}{}/Messages.json?{query}", double.account_sid)
+    };
+    list_page("messages", messages, (page, page_size, more), uri)
+}
+
+/// Whether `message` passes the `DateSent` filters of `request`: that UTC day (`DateSent`), on or
+/// before it (`DateSent<`), on or after it (`DateSent>`). A message not sent yet passes none.
+fn date_sent_matches(request: &RecordedRequest, message: &StoredMessage) -> bool {
+    let day = message.sent.map(dates::utc_day);
+    let holds = |name: &str, test: fn(&str, &str) -> bool| {
+        request
+            .query_value(name)
+            .is_none_or(|filter| day.as_deref().is_some_and(|day| test(day, filter)))
+    };
+    holds("DateSent", |day, filter| day == filter)
+        && holds("DateSent<", |day, filter| day <= filter)
+        && holds("DateSent>", |day, filter| day >= filter)
 }
 
 /// `GET …/Calls.json?ParentCallSid=CA…`: the scripted call's `outbound-dial` legs.
@@ -311,7 +348,7 @@ async fn list_calls(
         "{API_PREFIX}{}/Calls.json?ParentCallSid={parent}&PageSize={page_size}&Page=0",
         double.account_sid
     );
-    list_page("calls", calls, &uri, page_size)
+    list_page("calls", calls, (0, page_size, false), |_| uri.clone())
 }
 
 /// `GET …/Calls/CA….json`: the scripted inbound call itself.
@@ -356,26 +393,40 @@ fn page_size(request: &RecordedRequest) -> usize {
         .unwrap_or(50)
 }
 
+fn page_number(request: &RecordedRequest) -> usize {
+    request
+        .query_value("Page")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
 fn child_sid(parent: &str, leg: usize) -> String {
     // Deterministic so a test can tell legs apart; same shape as a real SID.
     let tail: String = parent.chars().skip(2).take(31).collect();
     format!("CA{tail}{leg:x}")
 }
 
-/// Twilio's list envelope: one page holding everything, so `next_page_uri` is null.
-fn list_page(key: &str, items: Vec<serde_json::Value>, uri: &str, page_size: usize) -> Response {
-    let mut page = serde_json::json!({
-        "end": items.len().saturating_sub(1),
-        "first_page_uri": uri,
-        "next_page_uri": null,
-        "page": 0,
+/// Twilio's list envelope around page `page` of a list, holding `items`; `uri(n)` is the URI of
+/// page n, and `more` says whether a next page follows.
+fn list_page(
+    key: &str,
+    items: Vec<serde_json::Value>,
+    (page, page_size, more): (usize, usize, bool),
+    uri: impl Fn(usize) -> String,
+) -> Response {
+    let start = page * page_size;
+    let mut envelope = serde_json::json!({
+        "end": (start + items.len()).saturating_sub(1),
+        "first_page_uri": uri(0),
+        "next_page_uri": more.then(|| uri(page + 1)),
+        "page": page,
         "page_size": page_size,
-        "previous_page_uri": null,
-        "start": 0,
-        "uri": uri,
+        "previous_page_uri": page.checked_sub(1).map(&uri),
+        "start": start,
+        "uri": uri(page),
     });
-    page[key] = serde_json::Value::Array(items);
-    json(200, page)
+    envelope[key] = serde_json::Value::Array(items);
+    json(200, envelope)
 }
 
 fn twilio_error(status: u16, code: u32, message: &str) -> Response {

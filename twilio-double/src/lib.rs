@@ -73,6 +73,8 @@ pub enum MessageScript {
     /// Create the message, then close the connection without answering: the ambiguous failure
     /// where the text went out but the sender never heard so.
     AcceptThenDrop,
+    /// Create the message and answer 201 with a body cut short, which no JSON reader takes.
+    AcceptUnreadable,
 }
 
 /// What the Calls API knows about one inbound call: its own status and its `outbound-dial` legs.
@@ -84,12 +86,27 @@ pub struct ScriptedCall {
 
 /// A message the account has sent, as the Messages API lists it.
 struct StoredMessage {
-    /// The UTC day it was created on (`YYYY-MM-DD`), what `DateSent>=` compares against; queued
-    /// messages have no `date_sent` yet, as at Twilio.
-    day: String,
+    created: time::OffsetDateTime,
+    /// None while the message is queued, as at Twilio: no `DateSent` filter matches it then.
+    sent: Option<time::OffsetDateTime>,
     /// The `StatusCallback` the POST asked for, where `deliver_status` posts.
     status_callback: Option<String>,
+    /// Everything else Twilio answers about it (`date_created` and `date_sent` come from above).
     json: serde_json::Value,
+}
+
+impl StoredMessage {
+    /// The message as Twilio's API shows it.
+    fn json(&self) -> serde_json::Value {
+        let mut json = self.json.clone();
+        json["date_created"] = dates::rfc2822(self.created).into();
+        json["date_sent"] = self.sent.map(dates::rfc2822).into();
+        json
+    }
+
+    fn sid(&self) -> &str {
+        self.json["sid"].as_str().unwrap_or_default()
+    }
 }
 
 #[derive(Default)]
@@ -175,10 +192,57 @@ impl TwilioDouble {
         self.state().latency.set(fixed, jitter);
     }
 
-    /// A message as if sent earlier through this account (e.g. by a run that then crashed).
+    /// A message as if sent earlier through this account (e.g. by a run that then crashed); it is
+    /// queued until `set_message_status` moves it on.
     pub fn seed_message(&self, to: &str, from: &str, body: &str) -> String {
         let message = self.create_message(to, from, body, None);
         message["sid"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// Moves message `sid` to `status` (`sent`, `delivered`, `failed` …) without any callback;
+    /// leaving `queued` gives it its `date_sent`, as at Twilio.
+    pub fn set_message_status(&self, sid: &str, status: &str, error_code: Option<u32>) {
+        self.with_message(sid, |message| {
+            let now = time::OffsetDateTime::now_utc();
+            message.json["status"] = status.into();
+            message.json["error_code"] = error_code.into();
+            message.json["date_updated"] = dates::rfc2822(now).into();
+            if status != "queued" {
+                message.sent.get_or_insert(now);
+            }
+        });
+    }
+
+    /// Moves message `sid` `by` into the past, as if it had been created that much earlier.
+    pub fn backdate_message(&self, sid: &str, by: Duration) {
+        self.with_message(sid, |message| {
+            message.created -= by;
+            message.sent = message.sent.map(|sent| sent - by);
+        });
+    }
+
+    /// The SIDs of the messages the account holds for `to`, oldest first: what was really created,
+    /// where `messages_to` lists every attempt.
+    pub fn message_sids_to(&self, to: &str) -> Vec<String> {
+        self.state()
+            .messages
+            .iter()
+            .filter(|message| message.json["to"] == to)
+            .map(|message| message.sid().to_string())
+            .collect()
+    }
+
+    /// Runs `work` on message `sid` and returns its result.
+    ///
+    /// Panics when the double has no such message.
+    fn with_message<T>(&self, sid: &str, work: impl FnOnce(&mut StoredMessage) -> T) -> T {
+        let mut state = self.state();
+        let message = state
+            .messages
+            .iter_mut()
+            .find(|message| message.sid() == sid)
+            .unwrap_or_else(|| panic!("the double has no message {sid}"));
+        work(message)
     }
 
     /// The `X-Twilio-Signature` Twilio would send with a webhook to `url` carrying `params`.
@@ -216,15 +280,12 @@ impl TwilioDouble {
     ) -> serde_json::Value {
         let sid = self.next_sid("SM");
         let now = time::OffsetDateTime::now_utc();
-        let date = dates::rfc2822(now);
         let account = &self.account_sid;
         let json = serde_json::json!({
             "account_sid": account,
             "api_version": "2010-04-01",
             "body": body,
-            "date_created": date,
-            "date_sent": null,
-            "date_updated": date,
+            "date_updated": dates::rfc2822(now),
             "direction": "outbound-api",
             "error_code": null,
             "error_message": null,
@@ -242,11 +303,14 @@ impl TwilioDouble {
             "to": to,
             "uri": format!("{API_PREFIX}{account}/Messages/{sid}.json"),
         });
-        self.state().messages.push(StoredMessage {
-            day: dates::utc_day(now),
+        let message = StoredMessage {
+            created: now,
+            sent: None,
             status_callback: status_callback.map(str::to_string),
-            json: json.clone(),
-        });
+            json,
+        };
+        let json = message.json();
+        self.state().messages.push(message);
         json
     }
 }

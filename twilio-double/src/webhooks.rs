@@ -42,26 +42,14 @@ impl TwilioDouble {
         status: &str,
         error_code: Option<u32>,
     ) -> (u16, String) {
-        let (url, from, to) = {
-            let mut state = self.state();
-            let message = state
-                .messages
-                .iter_mut()
-                .find(|m| m.json["sid"] == message_sid)
-                .unwrap_or_else(|| panic!("the double has no message {message_sid}"));
+        let (url, from, to) = self.with_message(message_sid, |message| {
             let url = message.status_callback.clone().unwrap_or_else(|| {
                 panic!("message {message_sid} was sent without a StatusCallback")
             });
-            let now = crate::dates::rfc2822(time::OffsetDateTime::now_utc());
-            message.json["status"] = status.into();
-            message.json["error_code"] = error_code.into();
-            message.json["date_updated"] = now.clone().into();
-            if message.json["date_sent"].is_null() && status != "queued" {
-                message.json["date_sent"] = now.into();
-            }
             let field = |name: &str| message.json[name].as_str().unwrap_or_default().to_string();
             (url, field("from"), field("to"))
-        };
+        });
+        self.set_message_status(message_sid, status, error_code);
         let params = status_callback_params(
             message_sid,
             status,

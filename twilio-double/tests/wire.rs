@@ -108,7 +108,7 @@ async fn wrong_or_missing_credentials_are_401_20003() {
 }
 
 #[tokio::test]
-async fn a_sent_message_is_queued_and_listed_from_its_day_on() {
+async fn a_sent_message_is_queued_and_matches_date_sent_filters_only_once_sent() {
     let double = double().await;
     let (status, message) = status_and_json(send(
         &double,
@@ -127,31 +127,47 @@ async fn a_sent_message_is_queued_and_listed_from_its_day_on() {
     assert!(created.ends_with(" +0000"), "{created}");
     time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc2822).unwrap();
 
-    let query = serde_urlencoded::to_string([
-        ("To", CALLER),
-        ("From", OURS),
-        ("DateSent>", today().as_str()),
-    ])
-    .unwrap();
-    let (status, page) = get_json(&double, &format!("Messages.json?{query}")).await;
+    let by_numbers = serde_urlencoded::to_string([("To", CALLER), ("From", OURS)]).unwrap();
+    let (status, page) = get_json(&double, &format!("Messages.json?{by_numbers}")).await;
     assert_eq!(status, 200);
     assert_eq!(page["messages"][0]["sid"], sid);
+    assert_eq!(page["messages"][0]["date_sent"], serde_json::Value::Null);
     assert_eq!(page["messages"].as_array().unwrap().len(), 1);
     for key in ["first_page_uri", "uri", "page", "page_size", "start", "end"] {
         assert!(!page[key].is_null(), "{key} missing: {page}");
     }
     assert_eq!(page["next_page_uri"], serde_json::Value::Null);
 
-    let later = serde_urlencoded::to_string([("To", CALLER), ("DateSent>", "2999-01-01")]).unwrap();
-    let (_, page) = get_json(&double, &format!("Messages.json?{later}")).await;
-    assert_eq!(page["messages"], serde_json::json!([]));
+    let today = today();
+    let sent_filters = [
+        ("DateSent", today.as_str()),
+        ("DateSent>", today.as_str()),
+        ("DateSent<", today.as_str()),
+    ];
+    let listed = |filter: (&'static str, &str)| {
+        let query = serde_urlencoded::to_string([("To", CALLER), filter]).unwrap();
+        let double = double.clone();
+        async move {
+            let (_, page) = get_json(&double, &format!("Messages.json?{query}")).await;
+            page["messages"].as_array().unwrap().len()
+        }
+    };
+    for filter in sent_filters {
+        assert_eq!(
+            listed(filter).await,
+            0,
+            "queued: no date_sent for {filter:?}"
+        );
+    }
+    double.set_message_status(sid, "sent", None);
+    for filter in sent_filters {
+        assert_eq!(listed(filter).await, 1, "sent today: {filter:?}");
+    }
+    assert_eq!(listed(("DateSent>", "2999-01-01")).await, 0);
+    assert_eq!(listed(("DateSent<", "2000-01-01")).await, 0);
     let other = serde_urlencoded::to_string([("To", "+14155550999")]).unwrap();
     let (_, page) = get_json(&double, &format!("Messages.json?{other}")).await;
     assert_eq!(page["messages"], serde_json::json!([]));
-
-    let seeded = double.seed_message(CALLER, OURS, "earlier");
-    let (_, page) = get_json(&double, &format!("Messages.json?{query}")).await;
-    assert_eq!(page["messages"][0]["sid"], seeded.as_str(), "newest first");
 
     let sent = double.messages_to(CALLER);
     assert_eq!(sent.len(), 1);
@@ -159,6 +175,41 @@ async fn a_sent_message_is_queued_and_listed_from_its_day_on() {
     assert_eq!(sent[0].form_value("Body"), Some("hi"));
     let expected = format!("Basic {}", base64_of(&format!("{ACCOUNT}:{TOKEN}")));
     assert_eq!(sent[0].authorization.as_deref(), Some(expected.as_str()));
+}
+
+#[tokio::test]
+async fn messages_are_listed_newest_created_first_a_page_at_a_time() {
+    let double = double().await;
+    let oldest = double.seed_message(CALLER, OURS, "oldest");
+    let older = double.seed_message(CALLER, OURS, "older");
+    let newest = double.seed_message(CALLER, OURS, "newest");
+    double.seed_message("+14155550999", OURS, "someone else");
+    double.backdate_message(&oldest, Duration::from_secs(3600));
+    double.backdate_message(&older, Duration::from_secs(60));
+    let query = serde_urlencoded::to_string([("To", CALLER), ("PageSize", "2")]).unwrap();
+    let (_, first) = get_json(&double, &format!("Messages.json?{query}")).await;
+    let sids = |page: &serde_json::Value| -> Vec<String> {
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["sid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(sids(&first), [newest.clone(), older.clone()]);
+    let next = first["next_page_uri"].as_str().expect("a second page");
+    let resource = next.split_once("/Messages.json").unwrap().1;
+    let (_, second) = get_json(&double, &format!("Messages.json{resource}")).await;
+    assert_eq!(sids(&second), std::slice::from_ref(&oldest));
+    assert_eq!(second["next_page_uri"], serde_json::Value::Null);
+    assert_eq!(second["previous_page_uri"], first["uri"]);
+    let created = |page: &serde_json::Value, index: usize| {
+        let date = page["messages"][index]["date_created"].as_str().unwrap();
+        time::OffsetDateTime::parse(date, &time::format_description::well_known::Rfc2822).unwrap()
+    };
+    let backdated = created(&first, 0) - created(&second, 0);
+    assert!(backdated >= time::Duration::seconds(3599), "{backdated}");
+    assert_eq!(double.message_sids_to(CALLER), [oldest, older, newest]);
 }
 
 fn base64_of(text: &str) -> String {
@@ -348,6 +399,24 @@ async fn accept_then_drop_creates_the_message_but_never_answers() {
         .await
         .expect_err("a dropped connection has no response");
     assert!(!error.is_timeout(), "closed, not hung: {error}");
+    assert_eq!(listed_messages(&double).await, 1);
+}
+
+#[tokio::test]
+async fn accept_unreadable_creates_the_message_and_answers_a_body_cut_short() {
+    let double = double().await;
+    double.script_message(CALLER, MessageScript::AcceptUnreadable);
+    let reply = send(&double, &[("To", CALLER), ("From", OURS), ("Body", "hi")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 201);
+    let body = reply.text().await.unwrap();
+    assert!(body.starts_with("{\""), "{body}");
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&body).is_err(),
+        "{body}"
+    );
     assert_eq!(listed_messages(&double).await, 1);
 }
 
