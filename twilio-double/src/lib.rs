@@ -114,7 +114,7 @@ struct State {
     requests: Vec<RecordedRequest>,
     message_scripts: HashMap<String, VecDeque<MessageScript>>,
     calls: HashMap<String, ScriptedCall>,
-    /// Oldest first.
+    /// In the order they were created at the double (`backdate_message` aside).
     messages: Vec<StoredMessage>,
     /// Per Call SID: how many of the next lookups answer 500.
     failing_lookups: HashMap<String, u32>,
