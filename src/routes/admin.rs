@@ -22,7 +22,7 @@ pub async fn numbers(
     asked: NumbersRequest,
 ) -> Result<Reply, ApiError> {
     let config = edge::load_config(env)?;
-    edge::require_bearer(&request, &config.admin_token)?;
+    edge::require_token(&request, &config.admin_token, "ADMIN_TOKEN")?;
     let action = match asked {
         NumbersRequest::List => Action::List,
         NumbersRequest::Get(segment) => Action::Get(path_number(&segment)?),

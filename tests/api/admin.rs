@@ -137,3 +137,23 @@ async fn admin_round_trip() {
     let again = app.delete_number(TWILIO_NUMBER).await;
     assert_eq!(again.status, 404);
 }
+
+#[tokio::test]
+async fn a_template_too_long_for_one_twilio_message_is_refused() {
+    let app = spawn_app().await;
+    let reply = app
+        .configure_number(
+            TWILIO_NUMBER,
+            serde_json::json!({
+                "forward_to": FORWARD_TO,
+                "business_name": "Joe's",
+                "sms_template": "{business_name} ".repeat(17),
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    let error = reply.json()["error"].as_str().unwrap().to_string();
+    assert!(error.starts_with("sms_template:"), "{error}");
+    assert!(error.contains("1600") && error.contains("21617"), "{error}");
+    assert_eq!(app.get_number(TWILIO_NUMBER).await.status, 404);
+}
