@@ -21,6 +21,19 @@ pub async fn with_timeout<F: Future>(limit: Duration, work: F) -> Option<F::Outp
     }
 }
 
+/// Database work given at most `limit`; past it, a 503 naming the database.
+pub async fn bounded_by_database<T>(
+    limit: Duration,
+    work: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    with_timeout(limit, work).await.unwrap_or_else(|| {
+        Err(ApiError::Unavailable {
+            dependency: "database",
+            reason: format!("no answer within {} s", limit.as_secs()),
+        })
+    })
+}
+
 pub fn now_ms() -> u64 {
     Date::now().as_millis()
 }

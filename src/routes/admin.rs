@@ -35,6 +35,14 @@ pub async fn numbers(
             )
         }
     };
+    edge::bounded_by_database(DATABASE_BUDGET, act(env, action)).await
+}
+
+/// The connection and the one statement an admin request needs: seconds at most when the database
+/// is well; past this it answers 503 rather than hold the client.
+const DATABASE_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn act(env: &Env, action: Action) -> Result<Reply, ApiError> {
     let db = database::connect(env).await?;
     let not_configured =
         |number: &PhoneNumber| ApiError::NotFound(format!("{number} is not configured"));
