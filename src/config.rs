@@ -1,5 +1,6 @@
 //! The worker's settings, read once per invocation. A missing or malformed value is reported by name
 //! so the operator sees exactly what to `wrangler secret put`.
+use crate::domain::business::DIAL_TIMEOUT_RANGE;
 use std::fmt;
 
 pub const DEFAULT_TWILIO_API_BASE_URL: &str = "https://api.twilio.com";
@@ -9,12 +10,17 @@ pub struct Config {
     /// Public base URL, no trailing slash: Twilio signs the URL it was given, so signatures are
     /// checked against this and never against the request line (which a proxy may rewrite).
     pub app_url: String,
-    pub cron_secret: Secret,
-    pub admin_token: Secret,
     pub twilio: TwilioConfig,
+    /// Bearer token of the cron endpoints; only they need it (the cron triggers do not).
+    pub cron_secret: Option<Secret>,
+    /// Bearer token of the admin API; only it needs it.
+    pub admin_token: Option<Secret>,
     pub poll: PollSettings,
     /// Quick rollback: Phase 2 records the dial result but only the poll sends texts.
     pub polling_only: bool,
+    /// Settings that are missing or malformed but that the voice path can do without: their
+    /// defaults stand in, the edge logs them, and `/api/health` answers 503 until they are fixed.
+    pub problems: Vec<ConfigError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,18 +96,19 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Config {
-    /// `lookup` returns a variable or secret by name; empty values count as missing.
+    /// `lookup` returns a variable or secret by name; empty values count as missing. Only what
+    /// the voice webhook cannot work without (APP_URL, the Twilio account SID and auth token) is
+    /// an error; anything else that is wrong becomes a default plus an entry in `problems`, so a
+    /// typo in an unrelated setting never stops calls being forwarded.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| {
             lookup(name)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let required = |name: &'static str| {
-            get(name).ok_or_else(|| ConfigError {
-                setting: name,
-                problem: "is not set".to_string(),
-            })
+        let missing = |setting: &'static str| ConfigError {
+            setting,
+            problem: "is not set".to_string(),
         };
 
         // The seed system called it NEXT_PUBLIC_APP_URL; existing deployments keep working.
@@ -111,95 +118,170 @@ impl Config {
                 setting: "APP_URL",
                 problem: "is not set (NEXT_PUBLIC_APP_URL is accepted too)".to_string(),
             })?;
-        let app_url = parse_base_url("APP_URL", &app_url)?;
-
-        let account_sid = required("TWILIO_ACCOUNT_SID")?;
+        let app_url = parse_origin("APP_URL", &app_url)?;
+        let account_sid = get("TWILIO_ACCOUNT_SID").ok_or(missing("TWILIO_ACCOUNT_SID"))?;
         if !is_sid(&account_sid, "AC") {
             return Err(ConfigError {
                 setting: "TWILIO_ACCOUNT_SID",
                 problem: "must be AC followed by 32 hex digits".to_string(),
             });
         }
+        let auth_token = Secret(get("TWILIO_AUTH_TOKEN").ok_or(missing("TWILIO_AUTH_TOKEN"))?);
 
-        let api_base_url = match get("TWILIO_API_BASE_URL") {
-            Some(url) => parse_base_url("TWILIO_API_BASE_URL", &url)?,
-            None => DEFAULT_TWILIO_API_BASE_URL.to_string(),
-        };
-
+        let mut problems = Vec::new();
+        let api_base_url = or_default(
+            &mut problems,
+            get("TWILIO_API_BASE_URL").map_or(Ok(DEFAULT_TWILIO_API_BASE_URL.to_string()), |url| {
+                parse_origin("TWILIO_API_BASE_URL", &url)
+            }),
+            DEFAULT_TWILIO_API_BASE_URL.to_string(),
+        );
         let defaults = PollSettings::default();
         let number = |name: &'static str, default: u32, range: std::ops::RangeInclusive<u32>| {
-            match get(name) {
-                None => Ok(default),
-                Some(raw) => raw
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| range.contains(n))
-                    .ok_or_else(|| ConfigError {
-                        setting: name,
-                        problem: format!(
-                            "{raw:?} is not a whole number in {}..={}",
-                            range.start(),
-                            range.end()
-                        ),
-                    }),
-            }
+            let Some(raw) = get(name) else {
+                return Ok(default);
+            };
+            raw.parse::<u32>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| ConfigError {
+                    setting: name,
+                    problem: format!(
+                        "{raw:?} is not a whole number in {}..={}",
+                        range.start(),
+                        range.end()
+                    ),
+                })
         };
-        let poll = PollSettings {
-            twilio_budget: number("POLL_TWILIO_BUDGET", defaults.twilio_budget, 3..=10_000)?,
-            callback_grace_secs: number(
-                "CALLBACK_GRACE_SECS",
+        let mut poll = PollSettings {
+            twilio_budget: or_default(
+                &mut problems,
+                number("POLL_TWILIO_BUDGET", defaults.twilio_budget, 3..=10_000),
+                defaults.twilio_budget,
+            ),
+            callback_grace_secs: or_default(
+                &mut problems,
+                number(
+                    "CALLBACK_GRACE_SECS",
+                    defaults.callback_grace_secs,
+                    0..=3600,
+                ),
                 defaults.callback_grace_secs,
-                0..=3600,
-            )?,
-            max_call_age_secs: number(
-                "MAX_CALL_AGE_SECS",
+            ),
+            max_call_age_secs: or_default(
+                &mut problems,
+                number(
+                    "MAX_CALL_AGE_SECS",
+                    defaults.max_call_age_secs,
+                    60..=7 * 86_400,
+                ),
                 defaults.max_call_age_secs,
-                60..=7 * 86_400,
-            )?,
-            cleanup_after_days: number(
-                "CLEANUP_AFTER_DAYS",
+            ),
+            cleanup_after_days: or_default(
+                &mut problems,
+                number("CLEANUP_AFTER_DAYS", defaults.cleanup_after_days, 1..=3650),
                 defaults.cleanup_after_days,
-                1..=3650,
-            )?,
+            ),
         };
+        let shortest_age = poll.shortest_max_call_age_secs();
+        if poll.max_call_age_secs < shortest_age {
+            problems.push(ConfigError {
+                setting: "MAX_CALL_AGE_SECS",
+                problem: format!(
+                    "{} s would expire calls before the poll may look at them: it must be at least \
+                     {shortest_age} s (the longest dial timeout, {} s, plus CALLBACK_GRACE_SECS, \
+                     plus a minute for the poll's next tick)",
+                    poll.max_call_age_secs,
+                    DIAL_TIMEOUT_RANGE.end()
+                ),
+            });
+            poll.max_call_age_secs = defaults.max_call_age_secs.max(shortest_age);
+        }
         let polling_only = match get("POLLING_ONLY").as_deref() {
             None | Some("false" | "0" | "no") => false,
             Some("true" | "1" | "yes") => true,
             Some(other) => {
-                return Err(ConfigError {
+                problems.push(ConfigError {
                     setting: "POLLING_ONLY",
-                    problem: format!("{other:?} is not true or false"),
-                })
+                    problem: format!("{other:?} is not true or false (using false)"),
+                });
+                false
             }
         };
+        let mut secret = |name: &'static str| {
+            let value = get(name).map(Secret);
+            if value.is_none() {
+                problems.push(missing(name));
+            }
+            value
+        };
+        let cron_secret = secret("CRON_SECRET");
+        let admin_token = secret("ADMIN_TOKEN");
 
         Ok(Config {
             app_url,
-            poll,
-            polling_only,
-            cron_secret: Secret(required("CRON_SECRET")?),
-            admin_token: Secret(required("ADMIN_TOKEN")?),
             twilio: TwilioConfig {
                 account_sid,
-                auth_token: Secret(required("TWILIO_AUTH_TOKEN")?),
+                auth_token,
                 api_base_url,
             },
+            cron_secret,
+            admin_token,
+            poll,
+            polling_only,
+            problems,
         })
     }
 }
 
-fn parse_base_url(setting: &'static str, raw: &str) -> Result<String, ConfigError> {
+/// A setting's parsed value, or its default with the problem noted.
+fn or_default<T>(problems: &mut Vec<ConfigError>, parsed: Result<T, ConfigError>, default: T) -> T {
+    parsed.unwrap_or_else(|problem| {
+        problems.push(problem);
+        default
+    })
+}
+
+impl PollSettings {
+    /// The least `MAX_CALL_AGE_SECS` that lets the poll look at every call at least once: the
+    /// longest dial timeout a number may have, the callback's grace, and one tick of the cron.
+    pub fn shortest_max_call_age_secs(&self) -> u32 {
+        DIAL_TIMEOUT_RANGE.end() + self.callback_grace_secs + 60
+    }
+}
+
+/// A required bearer token, or the error naming the setting that is missing.
+pub fn required_secret<'a>(
+    secret: &'a Option<Secret>,
+    setting: &'static str,
+) -> Result<&'a Secret, ConfigError> {
+    secret.as_ref().ok_or(ConfigError {
+        setting,
+        problem: "is not set".to_string(),
+    })
+}
+
+/// An http(s) origin: scheme and host (and port), nothing after it but an optional `/`. Webhook
+/// routes are matched from the root, so a base with a path would make every callback a 404.
+fn parse_origin(setting: &'static str, raw: &str) -> Result<String, ConfigError> {
     let trimmed = raw.trim_end_matches('/');
     let rest = trimmed
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"));
     match rest {
-        Some(host) if !host.is_empty() && !host.contains(['?', '#', ' ']) => {
+        Some(host) if host.contains('/') => Err(ConfigError {
+            setting,
+            problem: format!(
+                "{raw:?} has a path; give the origin only, such as https://example.com (the worker \
+                 serves its routes from the root)"
+            ),
+        }),
+        Some(host) if !host.is_empty() && !host.contains(['?', '#', ' ', '@']) => {
             Ok(trimmed.to_string())
         }
         _ => Err(ConfigError {
             setting,
-            problem: format!("{raw:?} is not an http(s) base URL such as https://example.com"),
+            problem: format!("{raw:?} is not an http(s) origin such as https://example.com"),
         }),
     }
 }
@@ -253,7 +335,10 @@ mod tests {
         let config = load(&full()).unwrap();
         assert_eq!(config.app_url, "https://calls.example.com");
         assert_eq!(config.twilio.api_base_url, "https://api.twilio.com");
-        assert_eq!(config.cron_secret.expose(), "cron");
+        assert_eq!(
+            config.cron_secret.as_ref().map(Secret::expose),
+            Some("cron")
+        );
     }
 
     #[test]
@@ -281,6 +366,9 @@ mod tests {
         for public in [
             "https://calls.example.com",
             "https://127.0.0.1.example.com",
+            "https://127.example.com",
+            "https://127.0.0.1@example.com",
+            "https://user@127.0.0.1.example.com",
             "https://localhost.example.com",
             "https://example.com/127.0.0.1",
             "https://example.com?x=localhost",
@@ -300,29 +388,42 @@ mod tests {
     }
 
     #[test]
-    fn names_the_missing_setting() {
-        for name in [
-            "APP_URL",
-            "CRON_SECRET",
-            "ADMIN_TOKEN",
-            "TWILIO_ACCOUNT_SID",
-            "TWILIO_AUTH_TOKEN",
-        ] {
+    fn only_what_the_voice_path_needs_is_required() {
+        for name in ["APP_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"] {
             let mut vars = full();
             vars.remove(name);
             let err = load(&vars).unwrap_err();
             assert_eq!(err.setting, name);
         }
-        let mut vars = full();
-        vars.insert("CRON_SECRET", "   ");
-        assert_eq!(load(&vars).unwrap_err().setting, "CRON_SECRET");
+    }
+
+    fn settings_with_problems(config: &Config) -> Vec<&'static str> {
+        config.problems.iter().map(|p| p.setting).collect()
     }
 
     #[test]
-    fn poll_settings_default_and_validate() {
+    fn a_missing_bearer_token_is_a_problem_not_an_error() {
+        for name in ["CRON_SECRET", "ADMIN_TOKEN"] {
+            let mut vars = full();
+            vars.insert(name, "   ");
+            let config = load(&vars).unwrap();
+            let token = match name {
+                "CRON_SECRET" => &config.cron_secret,
+                _ => &config.admin_token,
+            };
+            assert_eq!(token, &None);
+            assert_eq!(settings_with_problems(&config), vec![name]);
+            let error = required_secret(token, name).unwrap_err();
+            assert_eq!(error.to_string(), format!("setting {name}: is not set"));
+        }
+    }
+
+    #[test]
+    fn a_typo_in_a_setting_falls_back_to_its_default() {
         let config = load(&full()).unwrap();
         assert_eq!(config.poll, PollSettings::default());
         assert!(!config.polling_only);
+        assert!(config.problems.is_empty());
         let mut vars = full();
         vars.insert("POLL_TWILIO_BUDGET", "900");
         vars.insert("POLLING_ONLY", "true");
@@ -332,12 +433,64 @@ mod tests {
         for (name, bad) in [
             ("POLL_TWILIO_BUDGET", "2"),
             ("MAX_CALL_AGE_SECS", "soon"),
-            ("POLLING_ONLY", "maybe"),
+            ("POLLING_ONLY", "ture"),
+            ("CLEANUP_AFTER_DAYS", "0"),
+            ("CALLBACK_GRACE_SECS", "-1"),
+            ("TWILIO_API_BASE_URL", "api.twilio.com"),
         ] {
             let mut vars = full();
             vars.insert(name, bad);
-            assert_eq!(load(&vars).unwrap_err().setting, name);
+            let config = load(&vars).unwrap();
+            assert_eq!(settings_with_problems(&config), vec![name], "{name}={bad}");
+            assert_eq!(config.poll, PollSettings::default(), "{name}={bad}");
+            assert!(!config.polling_only);
+            assert_eq!(config.twilio.api_base_url, DEFAULT_TWILIO_API_BASE_URL);
+            assert!(
+                config.problems[0].problem.contains(bad),
+                "{:?}",
+                config.problems[0]
+            );
         }
+    }
+
+    #[test]
+    fn a_max_call_age_shorter_than_a_dial_is_refused() {
+        let mut vars = full();
+        vars.insert("MAX_CALL_AGE_SECS", "300");
+        let config = load(&vars).unwrap();
+        assert_eq!(settings_with_problems(&config), vec!["MAX_CALL_AGE_SECS"]);
+        assert!(
+            config.problems[0].problem.contains("at least 680 s"),
+            "{:?}",
+            config.problems[0]
+        );
+        assert_eq!(config.poll.max_call_age_secs, 7200);
+        vars.insert("MAX_CALL_AGE_SECS", "680");
+        let config = load(&vars).unwrap();
+        assert!(config.problems.is_empty());
+        assert_eq!(config.poll.max_call_age_secs, 680);
+        // The grace counts too.
+        vars.insert("CALLBACK_GRACE_SECS", "120");
+        let config = load(&vars).unwrap();
+        assert_eq!(settings_with_problems(&config), vec!["MAX_CALL_AGE_SECS"]);
+    }
+
+    #[test]
+    fn an_app_url_with_a_path_is_refused() {
+        for with_path in [
+            "https://example.com/textback",
+            "https://example.com/textback/",
+            "https://example.com/api/webhooks/twilio/voice",
+        ] {
+            let mut vars = full();
+            vars.insert("APP_URL", with_path);
+            let error = load(&vars).unwrap_err();
+            assert_eq!(error.setting, "APP_URL");
+            assert!(error.problem.contains("has a path"), "{error}");
+        }
+        let mut vars = full();
+        vars.insert("APP_URL", "https://user@example.com");
+        assert_eq!(load(&vars).unwrap_err().setting, "APP_URL");
     }
 
     #[test]
@@ -345,9 +498,6 @@ mod tests {
         let mut vars = full();
         vars.insert("TWILIO_ACCOUNT_SID", "AC123");
         assert_eq!(load(&vars).unwrap_err().setting, "TWILIO_ACCOUNT_SID");
-        let mut vars = full();
-        vars.insert("TWILIO_API_BASE_URL", "api.twilio.com");
-        assert_eq!(load(&vars).unwrap_err().setting, "TWILIO_API_BASE_URL");
         let mut vars = full();
         vars.insert("APP_URL", "ftp://x");
         assert_eq!(load(&vars).unwrap_err().setting, "APP_URL");

@@ -1,6 +1,6 @@
 //! The worker's thin edge (wasm only): outbound fetch with a timeout, the clock, reading the
 //! environment, and writing a `Reply` or an `ApiError` out as the runtime's response.
-use crate::config::{Config, ConfigError, Secret};
+use crate::config::{required_secret, Config, ConfigError, Secret};
 use crate::error::{check_bearer, ApiError, Reply};
 use crate::http::{HttpClient, InboundResponse, Method, OutboundRequest, TransportError};
 use crate::log::Log;
@@ -19,6 +19,19 @@ pub async fn with_timeout<F: Future>(limit: Duration, work: F) -> Option<F::Outp
         Either::Left((output, _)) => Some(output),
         Either::Right(_) => None,
     }
+}
+
+/// Database work given at most `limit`; past it, a 503 naming the database.
+pub async fn bounded_by_database<T>(
+    limit: Duration,
+    work: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    with_timeout(limit, work).await.unwrap_or_else(|| {
+        Err(ApiError::Unavailable {
+            dependency: "database",
+            reason: format!("no answer within {} s", limit.as_secs()),
+        })
+    })
 }
 
 pub fn now_ms() -> u64 {
@@ -64,13 +77,41 @@ impl HttpClient for WorkerFetch {
     }
 }
 
+/// The settings, read from the environment. Settings that fell back to defaults are one loud
+/// log line per invocation; `/api/health` reports them as 503 until they are fixed.
 pub fn load_config(env: &Env) -> Result<Config, ConfigError> {
-    Config::from_lookup(|name| {
+    let config = Config::from_lookup(|name| {
         env.secret(name)
             .map(|s| s.to_string())
             .or_else(|_| env.var(name).map(|v| v.to_string()))
             .ok()
-    })
+    })?;
+    if !config.problems.is_empty() {
+        crate::error!(
+            CONFIG_LOG,
+            "WARNING: running on defaults for broken settings: {}",
+            config
+                .problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    Ok(config)
+}
+
+/// Where settings problems are logged.
+pub const CONFIG_LOG: Log = Log("[Config]");
+
+/// A bearer token the endpoint needs, checked against the request.
+pub fn require_token(
+    request: &Request,
+    token: &Option<Secret>,
+    setting: &'static str,
+) -> Result<(), ApiError> {
+    let expected = required_secret(token, setting)?;
+    check_bearer(header(request, "Authorization").as_deref(), expected)
 }
 
 pub fn method(request: &Request) -> routes::Method {
@@ -87,10 +128,6 @@ pub fn header(request: &Request, name: &str) -> Option<String> {
     request.headers().get(name).ok().flatten()
 }
 
-pub fn require_bearer(request: &Request, expected: &Secret) -> Result<(), ApiError> {
-    check_bearer(header(request, "Authorization").as_deref(), expected)
-}
-
 impl From<worker::Error> for ApiError {
     fn from(error: worker::Error) -> Self {
         ApiError::Internal(format!("runtime error: {error}"))
@@ -104,7 +141,7 @@ pub fn respond(outcome: Result<Reply, ApiError>, log: Log) -> worker::Result<Res
         Ok(reply) => reply,
         Err(error) => {
             match &error {
-                ApiError::Config(problem) => crate::error!(Log("[Config]"), "{problem}"),
+                ApiError::Config(problem) => crate::error!(CONFIG_LOG, "{problem}"),
                 other if other.is_server_side() => crate::error!(log, "{other}"),
                 _ => {}
             }

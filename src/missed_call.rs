@@ -22,7 +22,8 @@ pub enum TextOutcome {
         message_sid: String,
     },
     AlreadyHandled,
-    /// Nothing to send to: a withheld caller ID, or the business number was deleted meanwhile.
+    /// Nothing to send to: a withheld caller ID, the business's own phone, or the business
+    /// number was deleted meanwhile.
     Unsendable {
         reason: &'static str,
     },
@@ -67,6 +68,17 @@ pub async fn handle_missed_call(
         );
         return Ok(TextOutcome::AlreadyHandled);
     };
+    if claim.own_number {
+        info!(
+            LOG,
+            "{} is one of the business's own phones: not texting {}",
+            caller.masked(),
+            call.call_sid
+        );
+        return Ok(TextOutcome::Unsendable {
+            reason: Outcome::OwnNumber.as_str(),
+        });
+    }
     let Some(ClaimedBusiness { name, sms_template }) = &claim.business else {
         calls::record_sms_failure(db, &call.call_sid, "no_business_number", None, false).await?;
         warn!(

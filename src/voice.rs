@@ -9,6 +9,11 @@ pub const NOT_IN_SERVICE: &str = "Sorry, the number you have called is not in se
 pub const APOLOGY: &str =
     "Sorry, we cannot take your call right now. Please try again later. Goodbye.";
 pub const MISSED: &str = "Sorry we missed you. We will text you shortly. Goodbye.";
+/// The goodbye for a caller who cannot be texted (a withheld caller ID): no promise of a text.
+pub const MISSED_NO_TEXT: &str = "Sorry we missed you. Please call again later. Goodbye.";
+/// For a call from the very phone the number forwards to: forwarding would ring the caller.
+pub const OWN_PHONE: &str =
+    "This number forwards calls to the phone you are calling from, so there is nobody to connect you to. Goodbye.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VoiceRequest {
@@ -31,9 +36,10 @@ pub enum VoiceRequest {
 pub fn parse(query: &Params, form: &Params) -> Result<VoiceRequest, String> {
     let to_number = |raw: &str| PhoneNumber::parse(raw).map_err(|e| format!("To: {e}"));
     match query.get("mode") {
+        // An empty or missing From is a caller we cannot text, not a reason to drop the call.
         None => Ok(VoiceRequest::Incoming {
             call_sid: form.required("CallSid")?.to_string(),
-            from: Caller::parse(form.required("From")?),
+            from: Caller::parse(form.get("From").unwrap_or("")),
             to: to_number(form.required("To")?)?,
         }),
         Some("dial-result") => {
@@ -64,7 +70,8 @@ pub fn parse(query: &Params, form: &Params) -> Result<VoiceRequest, String> {
 }
 
 /// Phase 1's answer once the number's settings are known (from the database or the isolate's
-/// copy): forward an enabled number, tell the caller anything else is not in service.
+/// copy): forward an enabled number, tell the caller anything else is not in service. A call from
+/// the phone the number forwards to is not forwarded back to it.
 pub fn incoming_twiml(
     app_url: &str,
     business: Option<&BusinessNumber>,
@@ -72,6 +79,9 @@ pub fn incoming_twiml(
     to: &PhoneNumber,
 ) -> Option<String> {
     let number = business.filter(|number| number.enabled)?;
+    if from.textable() == Some(&number.forward_to) {
+        return Some(twiml::say_and_hang_up(OWN_PHONE));
+    }
     let action = twiml::dial_action_url(app_url, from, to);
     Some(twiml::dial(
         &action,
@@ -89,7 +99,7 @@ pub enum AfterDial {
     RecordForPoll,
     /// Someone picked up: settle the call without a text.
     SettleAnswered,
-    /// A status we do not know: the poll asks Twilio.
+    /// A status we do not know: note it, and the poll asks Twilio.
     LeaveToPoll,
 }
 
@@ -108,11 +118,12 @@ pub fn after_dial(status: &DialStatus, polling_only: bool) -> AfterDial {
 }
 
 /// Phase 2's TwiML: a goodbye to a caller still on the line after a missed forward, else nothing.
-pub fn dial_result_twiml(status: &DialStatus, caller_gone: bool) -> String {
-    if status.is_missed() && !caller_gone {
-        twiml::say_and_hang_up(MISSED)
-    } else {
-        twiml::empty()
+/// Only a caller who can be texted hears that a text is coming.
+pub fn dial_result_twiml(status: &DialStatus, caller: &Caller, caller_gone: bool) -> String {
+    match (status.is_missed() && !caller_gone, caller.textable()) {
+        (false, _) => twiml::empty(),
+        (true, Some(_)) => twiml::say_and_hang_up(MISSED),
+        (true, None) => twiml::say_and_hang_up(MISSED_NO_TEXT),
     }
 }
 
@@ -152,7 +163,7 @@ mod tests {
     fn a_malformed_webhook_names_what_is_wrong() {
         let cases = [
             ("", "From=%2B14155550123&To=%2B14155559000", "CallSid"),
-            ("", "CallSid=CA1&To=%2B14155559000", "From"),
+            ("", "CallSid=CA1&From=%2B14155550123", "To"),
             ("", "CallSid=CA1&From=%2B14155550123&To=555", "To: "),
             ("mode=dial-result", PHASE_ONE, "DialCallStatus"),
             ("mode=other", PHASE_ONE, "unknown mode"),
@@ -160,6 +171,20 @@ mod tests {
         for (query, form, expected) in cases {
             let error = parse(&params(query), &params(form)).unwrap_err();
             assert!(error.contains(expected), "{error:?} should name {expected}");
+        }
+    }
+
+    #[test]
+    fn an_empty_from_is_still_a_call_to_forward() {
+        for form in [
+            "CallSid=CA1&From=&To=%2B14155559000",
+            "CallSid=CA1&To=%2B14155559000",
+        ] {
+            let request = parse(&Params::default(), &params(form)).unwrap();
+            assert!(
+                matches!(request, VoiceRequest::Incoming { from: Caller::Withheld(ref raw), .. } if raw.is_empty()),
+                "{form}: {request:?}"
+            );
         }
     }
 
@@ -206,12 +231,22 @@ mod tests {
             );
         }
         let missed = DialStatus::NoAnswer;
-        assert!(dial_result_twiml(&missed, false).contains("<Say>Sorry we missed you"));
-        assert_eq!(dial_result_twiml(&missed, true), twiml::empty());
+        let caller = Caller::parse("+14155550123");
+        assert!(dial_result_twiml(&missed, &caller, false).contains("<Say>Sorry we missed you"));
+        assert_eq!(dial_result_twiml(&missed, &caller, true), twiml::empty());
         assert_eq!(
-            dial_result_twiml(&DialStatus::Completed, false),
+            dial_result_twiml(&DialStatus::Completed, &caller, false),
             twiml::empty()
         );
+    }
+
+    #[test]
+    fn a_withheld_caller_is_not_promised_a_text() {
+        for withheld in ["anonymous", "+266696687", ""] {
+            let xml = dial_result_twiml(&DialStatus::Busy, &Caller::parse(withheld), false);
+            assert!(xml.contains(MISSED_NO_TEXT), "{withheld:?}: {xml}");
+            assert!(!xml.contains("text"), "{withheld:?}: {xml}");
+        }
     }
 
     #[test]
@@ -231,6 +266,10 @@ mod tests {
         assert!(xml.contains(r#"timeout="25""#), "{xml}");
         assert!(xml.contains("<Number>+14155550100</Number>"), "{xml}");
         assert!(xml.contains("origFrom=%2B14155550123&amp;origTo=%2B14155559000"));
+        let owner = Caller::Number(number.forward_to.clone());
+        let xml = incoming_twiml("https://x.example", Some(&number), &owner, &to).unwrap();
+        assert!(!xml.contains("<Dial"), "{xml}");
+        assert!(xml.contains(OWN_PHONE), "{xml}");
         number.enabled = false;
         assert_eq!(
             incoming_twiml("https://x.example", Some(&number), &from, &to),

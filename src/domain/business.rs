@@ -8,6 +8,9 @@ pub const DIAL_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 5..=600;
 /// Long enough for a friendly note, short enough to stay within a few SMS segments.
 pub const MAX_TEMPLATE_CHARS: usize = 480;
 pub const MAX_NAME_CHARS: usize = 100;
+/// Twilio refuses a body longer than this (error 21617), counted here in UTF-16 code units, which
+/// is never fewer than the characters Twilio counts.
+pub const MAX_SMS_CHARS: usize = 1600;
 const PLACEHOLDERS: [&str; 1] = ["business_name"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,6 +63,18 @@ impl BusinessNumberInput {
             .sms_template
             .unwrap_or_else(|| DEFAULT_TEMPLATE.to_string());
         validate_template(&sms_template).map_err(|e| format!("sms_template: {e}"))?;
+        let longest_text = [business_name.clone(), "W".repeat(MAX_NAME_CHARS)]
+            .iter()
+            .map(|name| render_sms(&sms_template, name).encode_utf16().count())
+            .max()
+            .unwrap_or(0);
+        if longest_text > MAX_SMS_CHARS {
+            return Err(format!(
+                "sms_template: renders to {longest_text} characters with a business name of \
+                 {MAX_NAME_CHARS}; Twilio refuses texts over {MAX_SMS_CHARS} (error 21617), so use \
+                 {{business_name}} fewer times"
+            ));
+        }
         let dial_timeout_secs = self.dial_timeout_secs.unwrap_or(DEFAULT_DIAL_TIMEOUT_SECS);
         if !DIAL_TIMEOUT_RANGE.contains(&dial_timeout_secs) {
             return Err(format!(
@@ -211,6 +226,14 @@ mod tests {
                 "+14155559999",
                 "at most 480",
             ),
+            (
+                BusinessNumberInput {
+                    sms_template: Some("{business_name} ".repeat(17)),
+                    ..input()
+                },
+                "+14155559999",
+                "renders to 1717 characters",
+            ),
         ];
         for (input, number, expected) in cases {
             let error = input.validate(number).unwrap_err();
@@ -263,6 +286,15 @@ mod tests {
             .validate("+14155559999");
             assert_eq!(number.unwrap().dial_timeout_secs, secs);
         }
+        // 15 mentions of the longest name still fit in one Twilio message.
+        let most = BusinessNumberInput {
+            sms_template: Some("{business_name} ".repeat(15)),
+            business_name: "N".repeat(MAX_NAME_CHARS),
+            ..input()
+        };
+        let number = most.validate("+14155559999").unwrap();
+        let text = render_sms(&number.sms_template, &number.business_name);
+        assert!(text.chars().count() <= MAX_SMS_CHARS);
         let custom = BusinessNumberInput {
             sms_template: Some("{business_name}: call you back soon".into()),
             ..input()

@@ -3,18 +3,42 @@
 use super::PhoneNumber;
 
 /// The `From` of an inbound call. Twilio sends text such as `anonymous` or `restricted`
-/// for a withheld or unusable caller ID; only an E.164 number can be texted.
+/// for a withheld or unusable caller ID, and some carriers send the keypad spelling of those words,
+/// which looks like E.164 (`+266696687` is ANONYMOUS); only a real E.164 number can be texted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Caller {
     Number(PhoneNumber),
     Withheld(String),
 }
 
+/// What carriers put in `From` when the caller ID is withheld: the words, and their keypad
+/// spellings as Twilio passes them on (ANONYMOUS, RESTRICTED, UNAVAILABLE, BLOCKED, UNKNOWN).
+const WITHHELD_WORDS: [&str; 6] = [
+    "anonymous",
+    "restricted",
+    "unknown",
+    "unavailable",
+    "private",
+    "blocked",
+];
+const WITHHELD_SPELLINGS: [&str; 5] = [
+    "+266696687",
+    "+7378742833",
+    "+86282452253",
+    "+2562533",
+    "+8656696",
+];
+
 impl Caller {
     pub fn parse(raw: &str) -> Caller {
-        match PhoneNumber::parse(raw) {
-            Ok(number) => Caller::Number(number),
-            Err(_) => Caller::Withheld(raw.to_string()),
+        let trimmed = raw.trim();
+        let withheld = WITHHELD_SPELLINGS.contains(&trimmed)
+            || WITHHELD_WORDS
+                .iter()
+                .any(|word| trimmed.eq_ignore_ascii_case(word));
+        match PhoneNumber::parse(trimmed) {
+            Ok(number) if !withheld => Caller::Number(number),
+            _ => Caller::Withheld(raw.to_string()),
         }
     }
 
@@ -62,7 +86,23 @@ mod tests {
             Some("+14155550123")
         );
         assert_eq!(number.masked(), "********0123");
-        for withheld in ["anonymous", "restricted", "", "+1234", "4155550123"] {
+        for withheld in [
+            "anonymous",
+            "Anonymous",
+            "restricted",
+            "RESTRICTED",
+            "unknown",
+            "unavailable",
+            "private",
+            "",
+            "+1234",
+            "4155550123",
+            "+266696687",
+            "+7378742833",
+            "+86282452253",
+            "+2562533",
+            "+8656696",
+        ] {
             let caller = Caller::parse(withheld);
             assert_eq!(caller, Caller::Withheld(withheld.to_string()));
             assert!(caller.textable().is_none());

@@ -16,6 +16,9 @@ pub enum Outcome {
     Expired,
     /// A withheld or non-E.164 caller ID: nothing to text.
     NoCallerId,
+    /// The caller is one of the business's own phones (a configured Twilio number or a number
+    /// calls are forwarded to): never texted.
+    OwnNumber,
     /// A retryable send failure: the poll sends again at `next_attempt_at`.
     Owed,
     /// Claimed for a text that is in flight (or whose run died: recovered after 5 minutes).
@@ -31,6 +34,7 @@ impl Outcome {
             Outcome::NotFound => "not_found",
             Outcome::Expired => "expired",
             Outcome::NoCallerId => "no_caller_id",
+            Outcome::OwnNumber => "own_number",
             Outcome::Owed => "owed",
             Outcome::Sending => "sending",
         }
@@ -72,6 +76,7 @@ mod tests {
             (Outcome::NotFound, "not_found"),
             (Outcome::Expired, "expired"),
             (Outcome::NoCallerId, "no_caller_id"),
+            (Outcome::OwnNumber, "own_number"),
             (Outcome::Owed, "owed"),
             (Outcome::Sending, "sending"),
         ];
@@ -81,7 +86,7 @@ mod tests {
         }
         // The statements that write outcomes as SQL literals use the same names.
         let sql = include_str!("../store/calls.rs");
-        for name in ["texted", "owed", "sending", "failed"] {
+        for name in ["texted", "owed", "sending", "failed", "own_number"] {
             assert!(sql.contains(&format!("'{name}'")), "{name}");
         }
     }

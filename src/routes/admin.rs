@@ -22,7 +22,7 @@ pub async fn numbers(
     asked: NumbersRequest,
 ) -> Result<Reply, ApiError> {
     let config = edge::load_config(env)?;
-    edge::require_bearer(&request, &config.admin_token)?;
+    edge::require_token(&request, &config.admin_token, "ADMIN_TOKEN")?;
     let action = match asked {
         NumbersRequest::List => Action::List,
         NumbersRequest::Get(segment) => Action::Get(path_number(&segment)?),
@@ -35,6 +35,14 @@ pub async fn numbers(
             )
         }
     };
+    edge::bounded_by_database(DATABASE_BUDGET, act(env, action)).await
+}
+
+/// The connection and the one statement an admin request needs: seconds at most when the database
+/// is well; past this it answers 503 rather than hold the client.
+const DATABASE_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn act(env: &Env, action: Action) -> Result<Reply, ApiError> {
     let db = database::connect(env).await?;
     let not_configured =
         |number: &PhoneNumber| ApiError::NotFound(format!("{number} is not configured"));

@@ -40,7 +40,7 @@ async fn run_with(job: Job, env: &Env, config: &Config) -> Result<serde_json::Va
 /// `GET /api/cron/check-missed-calls` and `DELETE /api/cron/cleanup-old-calls`.
 pub async fn endpoint(request: &Request, env: &Env, job: Job) -> Result<Reply, ApiError> {
     let config = edge::load_config(env)?;
-    edge::require_bearer(request, &config.cron_secret)?;
+    edge::require_token(request, &config.cron_secret, "CRON_SECRET")?;
     let summary = run_with(job, env, &config).await?;
     Ok(Reply::json(200, &summary))
 }

@@ -22,9 +22,17 @@ use worker::{Context, Delay, Env, Request};
 const PHASE_1: Log = Log("[Voice Phase 1]");
 const PHASE_2: Log = Log("[Voice Phase 2]");
 
-/// Phase 1 answers within this even when the database hangs; Twilio gives up at 15 s.
+/// Phase 1 answers within this even when the database hangs; Twilio gives up at 15 s. Locally the
+/// connection and the statement take about 12 ms (README, Benchmarks); Neon documents a few hundred
+/// milliseconds to wake a suspended compute, and the every-minute poll keeps it awake anyway. 3 s
+/// leaves a cold start and a slow network ample room and the caller hardly a pause.
 const DATABASE_BUDGET: Duration = Duration::from_secs(3);
-const CONNECT_RETRY_PAUSES: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(6)];
+/// Phase 2's background work: up to three connections (each bounded by
+/// `database::CONNECT_TIMEOUT`, 4 s) with these pauses between them, then the work itself (its
+/// statements and a Twilio send of at most 10 s) within WORK_BUDGET: 4 + 1 + 4 + 3 + 4 + 13 = 29 s,
+/// inside waitUntil's 30 s.
+const CONNECT_RETRY_PAUSES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
+const WORK_BUDGET: Duration = Duration::from_secs(13);
 
 thread_local! {
     /// Business numbers seen recently by this isolate, so a database outage does not cut callers off.
@@ -84,7 +92,7 @@ pub async fn voice(mut request: Request, env: &Env, ctx: &Context) -> Result<Rep
             status,
             caller_gone,
         } => {
-            let xml = voice::dial_result_twiml(&status, caller_gone);
+            let xml = voice::dial_result_twiml(&status, &call.from, caller_gone);
             let what = format!("process {}", call.call_sid);
             match voice::after_dial(&status, config.polling_only) {
                 AfterDial::Text => {
@@ -100,12 +108,21 @@ pub async fn voice(mut request: Request, env: &Env, ctx: &Context) -> Result<Rep
                             .await
                     });
                 }
-                AfterDial::RecordForPoll => {
-                    info!(
-                        PHASE_2,
-                        "Missed call detected - polling-only mode, the poll will text: {} ({status})",
-                        call.call_sid
-                    );
+                after @ (AfterDial::RecordForPoll | AfterDial::LeaveToPoll) => {
+                    if after == AfterDial::RecordForPoll {
+                        info!(
+                            PHASE_2,
+                            "Missed call detected - polling-only mode, the poll will text: {} ({status})",
+                            call.call_sid
+                        );
+                    } else {
+                        warn!(
+                            PHASE_2,
+                            "Unrecognised DialCallStatus {:?} for {}: recorded, leaving it to the poll",
+                            status.as_str(),
+                            call.call_sid
+                        );
+                    }
                     in_background(ctx, env, what, move |db| async move {
                         calls::record_dial_result(&db, &call, &status).await
                     });
@@ -117,12 +134,6 @@ pub async fn voice(mut request: Request, env: &Env, ctx: &Context) -> Result<Rep
                         calls::settle_without_text(&db, &call, by, outcome, Some(&status)).await
                     });
                 }
-                AfterDial::LeaveToPoll => warn!(
-                    PHASE_2,
-                    "Unrecognised DialCallStatus {:?} for {}: leaving it to the poll",
-                    status.as_str(),
-                    call.call_sid
-                ),
             }
             xml
         }
@@ -204,7 +215,15 @@ where
             connected = database::connect(&env).await;
         }
         let outcome = match connected {
-            Ok(db) => work(db).await.map(|_| ()),
+            Ok(db) => with_timeout(WORK_BUDGET, work(db))
+                .await
+                .unwrap_or_else(|| {
+                    Err(DbError(format!(
+                        "no answer from the database within {} s",
+                        WORK_BUDGET.as_secs()
+                    )))
+                })
+                .map(|_| ()),
             Err(error) => Err(error),
         };
         if let Err(error) = outcome {

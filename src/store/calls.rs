@@ -11,7 +11,8 @@ use tokio_postgres::Row;
 
 /// Phase 1 in one round trip: look the called number up and, when it is in service, record the
 /// call. `ON CONFLICT DO NOTHING` makes Twilio's retries neither duplicate nor reset the row, and the
-/// INSERT keeps the statement out of Hyperdrive's cache.
+/// INSERT keeps the statement out of Hyperdrive's cache. A call from the phone the number forwards
+/// to is not forwarded (it would ring the caller), so it is settled here as `own_number`.
 pub async fn record_incoming(
     db: &Client,
     call_sid: &str,
@@ -24,8 +25,13 @@ pub async fn record_incoming(
                 "WITH business AS (
                      SELECT {} FROM business_numbers WHERE twilio_number = $3
                  ), recorded AS (
-                     INSERT INTO active_calls (call_sid, from_number, to_number, dial_timeout_secs)
-                     SELECT $1, $2, twilio_number, dial_timeout_secs FROM business WHERE enabled
+                     INSERT INTO active_calls (call_sid, from_number, to_number, dial_timeout_secs,
+                         outcome, processed, processed_at, processed_by)
+                     SELECT $1, $2, twilio_number, dial_timeout_secs,
+                            CASE WHEN forward_to = $2 THEN 'own_number' END, forward_to = $2,
+                            CASE WHEN forward_to = $2 THEN now() END,
+                            CASE WHEN forward_to = $2 THEN 'callback' END
+                     FROM business WHERE enabled
                      ON CONFLICT (call_sid) DO NOTHING
                  )
                  SELECT * FROM business",
@@ -45,6 +51,9 @@ pub const STALE_CLAIM_SECS: i32 = 5 * 60;
 /// What the winner of a claim needs to send the text.
 #[derive(Debug, Clone)]
 pub struct Claim {
+    /// The caller is one of the business's own phones: the claim settled the call as
+    /// `own_number` instead, and nothing is sent.
+    pub own_number: bool,
     /// 1 for the first send, counting up with every retry.
     pub attempt: i32,
     /// None when the business number was deleted after the call came in.
@@ -69,7 +78,9 @@ pub(super) fn business_from_row(row: &Row) -> Option<ClaimedBusiness> {
 /// THE deduplication decision, and the only one in the code base. One atomic statement claims the
 /// call for texting: it inserts the call when Phase 1 never recorded it, or takes it when it is
 /// undecided, or when a retryable send failure has come due. Concurrent claimers serialise on the
-/// row lock and re-check the WHERE clause, so exactly one of them gets a row back.
+/// row lock and re-check the WHERE clause, so exactly one of them gets a row back. A caller who is
+/// one of the business's own phones (any configured Twilio number or forwarding target) is
+/// settled as `own_number` by the same statement, so no path can text the business itself.
 ///
 /// A text that may already have gone out is never claimed here: a failure marked
 /// `sms_maybe_sent`, or a claim a crash left in `sending`. The poll looks those up at Twilio and
@@ -83,19 +94,27 @@ pub async fn claim_for_text(
 ) -> Result<Option<Claim>, DbError> {
     let row = db
         .query_typed_opt(
-            "WITH claimed AS (
+            "WITH own AS (
+                 SELECT EXISTS (SELECT 1 FROM business_numbers
+                                WHERE twilio_number = $2 OR forward_to = $2) AS own_number
+             ), claimed AS (
                  INSERT INTO active_calls AS c (call_sid, from_number, to_number, processed,
                      processed_at, processed_by, outcome, claimed_at, sms_attempts, dial_call_status)
-                 VALUES ($1, $2, $3, false, NULL, $4, 'sending', now(), 1, $5)
+                 SELECT $1, $2, $3, own_number, CASE WHEN own_number THEN now() END, $4,
+                        CASE WHEN own_number THEN 'own_number' ELSE 'sending' END, now(),
+                        CASE WHEN own_number THEN 0 ELSE 1 END, $5
+                 FROM own
                  ON CONFLICT (call_sid) DO UPDATE SET
+                     processed = EXCLUDED.processed,
+                     processed_at = EXCLUDED.processed_at,
                      processed_by = EXCLUDED.processed_by,
-                     outcome = 'sending',
+                     outcome = EXCLUDED.outcome,
                      claimed_at = now(),
-                     sms_attempts = c.sms_attempts + 1,
+                     sms_attempts = c.sms_attempts + EXCLUDED.sms_attempts,
                      dial_call_status = COALESCE(EXCLUDED.dial_call_status, c.dial_call_status)
                  WHERE c.outcome IS NULL
                     OR (c.outcome = 'owed' AND c.next_attempt_at <= now() AND NOT c.sms_maybe_sent)
-                 RETURNING c.to_number, c.sms_attempts
+                 RETURNING c.to_number, c.sms_attempts, c.outcome
              )
              SELECT claimed.*, b.business_name, b.sms_template
              FROM claimed LEFT JOIN business_numbers b ON b.twilio_number = claimed.to_number",
@@ -109,6 +128,7 @@ pub async fn claim_for_text(
         )
         .await?;
     Ok(row.map(|row| Claim {
+        own_number: row.get::<_, String>("outcome") == Outcome::OwnNumber.as_str(),
         attempt: row.get("sms_attempts"),
         business: business_from_row(&row),
     }))

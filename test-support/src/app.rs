@@ -3,6 +3,7 @@
 //! it with. The helpers per endpoint live beside this file (voice, cron, admin, health); the ones
 //! here read the worker's log, the database and what the double received.
 use crate::database::{free_port, fresh_database, root, test_cluster_url, unique, OwnCluster};
+use crate::db_proxy::DbProxy;
 use crate::worker::{start_worker, stop_process_group, worker_became_ready};
 use crate::{ADMIN_TOKEN, CRON_SECRET};
 use missed_call_textback::database;
@@ -20,12 +21,18 @@ pub enum Database {
     OwnCluster,
     /// Nothing listens where the worker is told to connect.
     Unreachable,
+    /// A fresh database on the shared cluster, reached through a relay that can leave the next
+    /// connections hanging (`TestApp::hang_next_database_connections`).
+    BehindRelay,
 }
 
 pub struct Options {
     pub database: Database,
     /// Worker settings to override; `None` removes the setting.
     pub vars: Vec<(&'static str, Option<String>)>,
+    /// false: no Hyperdrive binding; the worker gets the database as a `DATABASE_URL` setting
+    /// (unless `vars` sets one itself), as a deployment without Hyperdrive does.
+    pub hyperdrive: bool,
 }
 
 impl Default for Options {
@@ -33,6 +40,7 @@ impl Default for Options {
         Options {
             database: Database::Shared,
             vars: Vec::new(),
+            hyperdrive: true,
         }
     }
 }
@@ -46,6 +54,7 @@ pub struct TestApp {
     worker: Child,
     workdir: PathBuf,
     cluster: Option<OwnCluster>,
+    relay: Option<DbProxy>,
 }
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
@@ -68,8 +77,19 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         _ => (None, test_cluster_url()),
     };
     let (db_url, db) = fresh_database(&admin_url).await;
-    let worker_db_url = match options.database {
-        Database::Unreachable => format!("postgresql://app:app@127.0.0.1:{}/nowhere", free_port()),
+    let relay = match options.database {
+        Database::BehindRelay => Some(DbProxy::start(url_port(&db_url)).await),
+        _ => None,
+    };
+    let worker_db_url = match (&options.database, &relay) {
+        (Database::Unreachable, _) => {
+            format!("postgresql://app:app@127.0.0.1:{}/nowhere", free_port())
+        }
+        (_, Some(relay)) => db_url.replacen(
+            &format!(":{}/", url_port(&db_url)),
+            &format!(":{}/", relay.port),
+            1,
+        ),
         _ => db_url.clone(),
     };
 
@@ -91,10 +111,14 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ("TWILIO_AUTH_TOKEN", Some(twilio.auth_token.clone())),
         ("TWILIO_API_BASE_URL", Some(twilio.base_url())),
     ];
+    if !options.hyperdrive {
+        vars.push(("DATABASE_URL", Some(worker_db_url.clone())));
+    }
     for (name, value) in options.vars {
         vars.retain(|(n, _)| *n != name);
         vars.push((name, value));
     }
+    let hyperdrive = options.hyperdrive.then_some(worker_db_url.as_str());
     // Another process may still take the port first; then wrangler says so and we try another.
     for _attempt in 0..5 {
         let port = free_port();
@@ -103,7 +127,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         if !attempt_vars.iter().any(|(n, _)| *n == "APP_URL") {
             attempt_vars.push(("APP_URL", Some(address.clone())));
         }
-        let mut worker = start_worker(&workdir, port, &attempt_vars, &worker_db_url);
+        let mut worker = start_worker(&workdir, port, &attempt_vars, hyperdrive);
         if !worker_became_ready(&mut worker, &workdir, port).await {
             stop_process_group(&mut worker);
             continue;
@@ -117,6 +141,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             worker,
             workdir,
             cluster,
+            relay,
         };
     }
     panic!("no worker started after 5 attempts: {}", workdir.display());
@@ -295,6 +320,22 @@ impl TestApp {
             .stop();
     }
 
+    /// The worker's next `count` database connections are accepted and then never answered.
+    pub fn hang_next_database_connections(&self, count: usize) {
+        self.relay
+            .as_ref()
+            .expect("spawn with Database::BehindRelay")
+            .hang_next(count);
+    }
+
+    /// How many of the connections told to hang have not been made yet.
+    pub fn database_connections_still_to_hang(&self) -> usize {
+        self.relay
+            .as_ref()
+            .expect("spawn with Database::BehindRelay")
+            .still_to_hang()
+    }
+
     /// Restarts the stopped cluster and reconnects the test's own client.
     pub async fn start_database(&mut self) {
         self.cluster
@@ -347,6 +388,12 @@ pub struct CallRow {
     pub sms_error: Option<String>,
     pub sms_attempts: i32,
     pub has_next_attempt: bool,
+}
+
+/// The port of a `postgresql://user:pass@127.0.0.1:PORT/db` URL.
+fn url_port(url: &str) -> u16 {
+    let after_host = url.rsplit_once("127.0.0.1:").expect("a loopback URL").1;
+    after_host.split('/').next().unwrap().parse().unwrap()
 }
 
 pub(crate) async fn read(request: reqwest::RequestBuilder) -> Reply {

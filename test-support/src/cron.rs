@@ -5,16 +5,20 @@ use crate::{CRON_SECRET, TWILIO_NUMBER};
 use missed_call_textback::poll::PollSummary;
 
 impl TestApp {
+    /// `GET /api/cron/check-missed-calls` with the right bearer, whatever it answers.
+    pub async fn request_poll(&self) -> Reply {
+        self.request(
+            reqwest::Method::GET,
+            "/api/cron/check-missed-calls",
+            Some(CRON_SECRET),
+            None,
+        )
+        .await
+    }
+
     /// `GET /api/cron/check-missed-calls` with the right bearer; returns the run's summary.
     pub async fn run_poll(&self) -> PollSummary {
-        let reply = self
-            .request(
-                reqwest::Method::GET,
-                "/api/cron/check-missed-calls",
-                Some(CRON_SECRET),
-                None,
-            )
-            .await;
+        let reply = self.request_poll().await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         serde_json::from_str(&reply.body)
             .unwrap_or_else(|e| panic!("not a poll summary ({e}): {}", reply.body))

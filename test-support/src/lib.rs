@@ -4,12 +4,14 @@
 //!
 //! - `database`: the test cluster, fresh databases, clusters a test can stop;
 //! - `worker`: `wrangler dev` for one test;
+//! - `db_proxy`: a relay in front of the database that can leave connections hanging;
 //! - `app`: `spawn_app()`, `TestApp`, and reading back logs, rows and texts;
 //! - `voice`, `cron`, `admin`: the helpers per endpoint family.
 mod admin;
 mod app;
 mod cron;
 mod database;
+mod db_proxy;
 mod voice;
 mod worker;
 

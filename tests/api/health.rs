@@ -1,4 +1,5 @@
 //! `/api/health`, unknown routes and missing settings: what an operator sees first after a deploy.
+use missed_call_textback::domain::Outcome;
 use test_support::*;
 #[tokio::test]
 async fn health_is_ok_through_workerd() {
@@ -7,7 +8,7 @@ async fn health_is_ok_through_workerd() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         reply.json(),
-        serde_json::json!({ "status": "ok", "database": "ok" })
+        serde_json::json!({ "status": "ok", "database": "ok", "settings": "ok" })
     );
 }
 
@@ -33,7 +34,7 @@ async fn webhook_writes_to_postgres_and_reaches_twilio() {
 }
 
 #[tokio::test]
-async fn health_is_503_when_the_database_is_unreachable() {
+async fn health_is_503_when_the_database_is_unreachable_and_keeps_the_details_in_the_log() {
     let app = spawn_app_with(Options {
         database: Database::Unreachable,
         ..Options::default()
@@ -41,34 +42,163 @@ async fn health_is_503_when_the_database_is_unreachable() {
     .await;
     let reply = app.health().await;
     assert_eq!(reply.status, 503, "{}", reply.body);
-    let body = reply.json();
-    assert_eq!(body["status"], "error");
-    assert!(
-        body["database"]
-            .as_str()
-            .unwrap()
-            .starts_with("unreachable"),
-        "{body}"
+    // Public: no host, port, user or server message.
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({ "status": "error", "database": "unreachable", "settings": "ok" })
     );
+    app.assert_logged("[Health] database unreachable: ").await;
 }
 
 #[tokio::test]
-async fn incomplete_config_is_a_503_naming_the_setting() {
+async fn a_missing_cron_secret_keeps_calls_forwarding_and_health_names_it() {
     let app = spawn_app_with(Options {
         vars: vec![("CRON_SECRET", None)],
         ..Options::default()
     })
     .await;
-    let reply = app.health().await;
-    assert_eq!(reply.status, 503);
-    assert!(reply.body.contains("CRON_SECRET"), "{}", reply.body);
-    app.assert_logged("[Config] setting CRON_SECRET: is not set")
+    app.configure_default_number().await;
+    let voice = app.incoming_call(&call_sid(1)).await;
+    assert_eq!(voice.status, 200);
+    assert!(voice.body.contains("<Dial"), "{}", voice.body);
+    app.assert_logged("[Config] WARNING: running on defaults for broken settings: setting CRON_SECRET: is not set")
         .await;
 
-    // Even then, a caller hears valid TwiML rather than Twilio's application error.
+    let reply = app.health().await;
+    assert_eq!(reply.status, 503);
+    assert_eq!(
+        reply.json()["settings"],
+        serde_json::json!(["setting CRON_SECRET: is not set"])
+    );
+    let cron = app.request_poll().await;
+    assert_eq!(cron.status, 503, "{}", cron.body);
+    assert!(cron.body.contains("CRON_SECRET"), "{}", cron.body);
+}
+
+#[tokio::test]
+async fn a_typo_in_polling_only_keeps_the_fast_path_texting() {
+    let app = spawn_app_with(Options {
+        vars: vec![("POLLING_ONLY", Some("ture".into()))],
+        ..Options::default()
+    })
+    .await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    assert!(app.incoming_call(&sid).await.body.contains("<Dial"));
+    app.dial_result(&sid, "no-answer").await;
+    app.wait_for_outcome(&sid, Outcome::Texted).await;
+    let reply = app.health().await;
+    assert_eq!(reply.status, 503);
+    assert!(
+        reply.json()["settings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("setting POLLING_ONLY: \"ture\" is not true or false"),
+        "{}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn missing_voice_settings_still_answer_twiml() {
+    let app = spawn_app_with(Options {
+        vars: vec![("TWILIO_AUTH_TOKEN", None)],
+        ..Options::default()
+    })
+    .await;
+    let reply = app.health().await;
+    assert_eq!(reply.status, 503);
+    assert!(reply.body.contains("TWILIO_AUTH_TOKEN"), "{}", reply.body);
+    app.assert_logged("[Config] setting TWILIO_AUTH_TOKEN: is not set")
+        .await;
+    // Without the auth token the signature cannot be checked: valid TwiML, not Twilio's error.
     let voice = app.incoming_call(&call_sid(1)).await;
     assert_eq!(voice.status, 200);
     assert!(voice.body.contains("<Say>"), "{}", voice.body);
+}
+
+#[tokio::test]
+async fn an_app_url_with_a_path_is_refused_by_name() {
+    let app = spawn_app_with(Options {
+        vars: vec![("APP_URL", Some("https://calls.example.com/textback".into()))],
+        ..Options::default()
+    })
+    .await;
+    let reply = app.health().await;
+    assert_eq!(reply.status, 503);
+    let error = reply.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        error.contains("setting APP_URL") && error.contains("has a path"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_max_call_age_shorter_than_a_dial_is_refused_by_name() {
+    let app = spawn_app_with(Options {
+        vars: vec![("MAX_CALL_AGE_SECS", Some("300".into()))],
+        ..Options::default()
+    })
+    .await;
+    let reply = app.health().await;
+    assert_eq!(reply.status, 503);
+    let problem = reply.json()["settings"][0].as_str().unwrap().to_string();
+    assert!(
+        problem.starts_with("setting MAX_CALL_AGE_SECS: 300 s would expire calls"),
+        "{problem}"
+    );
+}
+
+#[tokio::test]
+async fn a_database_url_works_without_hyperdrive() {
+    let app = spawn_app_with(Options {
+        hyperdrive: false,
+        ..Options::default()
+    })
+    .await;
+    let reply = app.health().await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    assert!(app.incoming_call(&sid).await.body.contains("<Dial"));
+    assert!(app.call_row(&sid).await.is_some());
+}
+
+#[tokio::test]
+async fn neons_default_string_without_hyperdrive_is_a_503_naming_channel_binding() {
+    let app = spawn_app_with(Options {
+        hyperdrive: false,
+        vars: vec![(
+            "DATABASE_URL",
+            Some("postgresql://app:s3cret@127.0.0.1:9/neondb?sslmode=require&channel_binding=require".into()),
+        )],
+        ..Options::default()
+    })
+    .await;
+    let reply = app.health().await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    let body = reply.json();
+    assert_eq!(body["database"], "misconfigured");
+    let problem = body["settings"][0].as_str().unwrap();
+    assert!(
+        problem.starts_with("setting DATABASE_URL: channel_binding=require"),
+        "{problem}"
+    );
+    let admin = app.list_numbers().await;
+    assert_eq!(admin.status, 503, "{}", admin.body);
+    assert!(
+        admin.body.contains("channel_binding=require"),
+        "{}",
+        admin.body
+    );
+    // wrangler's own table of the test's [vars] names it; no line of the worker's may.
+    let leaks: Vec<String> = app
+        .worker_log()
+        .lines()
+        .filter(|line| line.contains("s3cret") && !line.contains("Environment Variable"))
+        .map(String::from)
+        .collect();
+    assert!(leaks.is_empty(), "{leaks:?}");
 }
 
 #[tokio::test]

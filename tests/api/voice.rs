@@ -391,3 +391,129 @@ async fn database_outage_still_connects_callers_and_texts_after_restart() {
     assert_eq!(row.dial_call_status.as_deref(), Some("busy"));
     assert_eq!(app.wait_for_sms(2).await.len(), 2);
 }
+
+#[tokio::test]
+async fn withheld_caller_ids_are_never_texted_nor_promised_a_text() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    // The words, and the keypad spellings carriers send for ANONYMOUS, RESTRICTED, UNAVAILABLE,
+    // BLOCKED and UNKNOWN, which parse as E.164.
+    let withheld = [
+        "anonymous",
+        "Restricted",
+        "+266696687",
+        "+7378742833",
+        "+86282452253",
+        "+2562533",
+        "+8656696",
+    ];
+    for (n, from) in withheld.iter().enumerate() {
+        let sid = call_sid(n as u32);
+        let forwarded = app.incoming_call_from(&sid, from).await;
+        assert!(
+            forwarded.body.contains("<Dial"),
+            "{from}: {}",
+            forwarded.body
+        );
+        let goodbye = app.dial_result_from(&sid, from, "no-answer").await;
+        assert_eq!(goodbye.status, 200);
+        assert!(
+            goodbye.body.contains("<Say>") && !goodbye.body.contains("text"),
+            "{from} must not be promised a text: {}",
+            goodbye.body
+        );
+        app.wait_for_outcome(&sid, Outcome::NoCallerId).await;
+    }
+    assert!(app.sms_requests().is_empty(), "{:?}", app.sms_requests());
+}
+
+#[tokio::test]
+async fn an_empty_from_is_still_forwarded() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    let mut params = call_params_from(&sid, "ringing", "");
+    let reply = app.post_voice("", &params).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(dial_of(&reply.body).3, FORWARD_TO);
+    params.retain(|(name, _)| *name != "From" && *name != "Caller");
+    let reply = app.post_voice("", &params).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(dial_of(&reply.body).3, FORWARD_TO);
+    assert_eq!(app.call_row(&sid).await.unwrap().from_number, "");
+}
+
+#[tokio::test]
+async fn an_unrecognised_dial_status_is_recorded_and_left_to_the_poll() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    app.incoming_call(&sid).await;
+    let reply = app.dial_result(&sid, "trying-harder").await;
+    assert_eq!(reply.status, 200);
+    let row = app
+        .wait_for_call(&sid, |row| row.dial_call_status.is_some())
+        .await;
+    assert_eq!(row.dial_call_status.as_deref(), Some("trying-harder"));
+    assert_eq!(row.outcome, None, "undecided: the poll asks Twilio");
+    assert!(!row.processed);
+    app.assert_logged("Unrecognised DialCallStatus").await;
+}
+
+#[tokio::test]
+async fn the_owners_own_phone_is_not_forwarded_to_itself_nor_texted() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    let reply = app.incoming_call_from(&sid, FORWARD_TO).await;
+    assert_eq!(reply.status, 200);
+    assert!(!reply.body.contains("<Dial"), "{}", reply.body);
+    assert!(reply.body.contains("<Say>"), "{}", reply.body);
+    let row = app.wait_for_outcome(&sid, Outcome::OwnNumber).await;
+    assert!(row.processed);
+    assert!(app.sms_requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_call_from_another_of_the_business_numbers_is_never_texted() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let second_line = "+14155559001";
+    let reply = app
+        .configure_number(
+            second_line,
+            serde_json::json!({ "forward_to": "+14155550111", "business_name": "Joe's, uptown" }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    // From the other Twilio number, and from the other line's forwarding target; the second call
+    // never had a Phase 1, so the claim itself must notice.
+    let from_line = call_sid(1);
+    app.incoming_call_from(&from_line, second_line).await;
+    app.dial_result_from(&from_line, second_line, "no-answer")
+        .await;
+    let from_target = call_sid(2);
+    app.dial_result_from(&from_target, "+14155550111", "busy")
+        .await;
+    app.wait_for_outcome(&from_line, Outcome::OwnNumber).await;
+    app.wait_for_outcome(&from_target, Outcome::OwnNumber).await;
+    assert!(app.sms_requests().is_empty(), "{:?}", app.sms_requests());
+}
+
+#[tokio::test]
+async fn phase_two_retries_when_the_database_hangs() {
+    let app = spawn_app_with(Options {
+        database: Database::BehindRelay,
+        ..Options::default()
+    })
+    .await;
+    app.configure_default_number().await;
+    // The first connection Phase 2 makes is accepted and never answered.
+    app.hang_next_database_connections(1);
+    let sid = call_sid(1);
+    assert_eq!(app.dial_result(&sid, "no-answer").await.status, 200);
+    let row = app.wait_for_outcome(&sid, Outcome::Texted).await;
+    assert!(row.sms_sid.is_some());
+    assert_eq!(app.database_connections_still_to_hang(), 0);
+    assert_eq!(app.wait_for_sms(1).await.len(), 1);
+}
