@@ -3,7 +3,7 @@
 //! range no outgoing connection takes.
 use missed_call_textback::database;
 use missed_call_textback::store::migrations;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -103,5 +103,26 @@ impl OwnCluster {
     }
     pub(crate) fn stop(&self) {
         self.pg(&["stop", self.dir.to_str().unwrap()]);
+    }
+}
+
+/// A new folder under the system's temporary folder, deleted with everything in it when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> TempDir {
+        let path = std::env::temp_dir().join(unique(prefix));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -14,7 +14,7 @@ mod voice;
 mod worker;
 
 pub use app::{spawn_app, spawn_app_with, CallRow, Database, Options, Reply, TestApp};
-pub use database::fresh_test_database;
+pub use database::{fresh_test_database, TempDir};
 pub use twilio_double::{MessageScript, RecordedRequest, TwilioDouble};
 pub use voice::{call_params, call_params_from, call_sid, dial_query};
 
