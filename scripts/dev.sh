@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole system locally: a private PostgreSQL cluster (kept in .local/dev-pg between runs),
+# Runs the whole system locally: a private PostgreSQL cluster (.local/dev-pg, kept between runs),
 # the Twilio double, and the worker under `wrangler dev --test-scheduled`. Ctrl-C stops all of it.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 pg_port=$(pick_port dev-pg)
-[ -f "$cluster/postmaster.pid" ] && bash scripts/pg.sh stop "$cluster"
+bash scripts/pg.sh stop "$cluster"
 bash scripts/pg.sh start "$cluster" "$pg_port"
 database_url="postgresql://app:app@127.0.0.1:$pg_port/postgres"
 cargo build -q -p missed-call-textback -p twilio-double --bin migrate --bin twilio-double

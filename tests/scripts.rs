@@ -1,9 +1,11 @@
 //! scripts/ on machines other than the Debian one they were first written on: where env.sh finds
-//! PostgreSQL, and how setup.sh compares Node versions against what wrangler needs.
+//! PostgreSQL, how setup.sh compares Node versions against what wrangler needs, and pg.sh for a
+//! checkout inside a private (0700) home folder, which as root the postgres user cannot enter.
+use missed_call_textback::database;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
-use test_support::TempDir;
+use test_support::{OwnCluster, TempDir};
 
 /// Runs `snippet` in bash after sourcing scripts/env.sh, with `path_first` ahead on PATH; its
 /// output and whether it succeeded.
@@ -49,4 +51,31 @@ fn node_versions_compare_by_number() {
         let (_, ok) = with_env_sh(&format!("version_at_least {have} {want}"), None);
         assert_eq!(ok, at_least, "{have} against {want}");
     }
+}
+
+#[tokio::test]
+async fn a_cluster_for_a_checkout_in_a_private_home_starts_serves_and_stops() {
+    let home = TempDir::new("mctb-private-home-");
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    // Declared after the home folder, so dropped (stopped and removed) before it.
+    let cluster = OwnCluster::new(home.path().join("checkout/.local/test-pg"));
+    cluster.start();
+    let db = database::connect_url(&cluster.url("")).await.unwrap();
+    db.batch_execute("CREATE TABLE kept (id int); INSERT INTO kept VALUES (1)")
+        .await
+        .unwrap();
+    drop(db);
+
+    cluster.stop();
+    let error = database::connect_url(&cluster.url("")).await.err();
+    assert!(error.is_some(), "still serving after pg.sh stop");
+    // Started again from the same folder, it finds the same cluster and its data.
+    cluster.start();
+    let db = database::connect_url(&cluster.url("")).await.unwrap();
+    let kept: i64 = db
+        .query_one("SELECT count(*) FROM kept", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 1);
 }

@@ -2,7 +2,7 @@
 //! the benchmarks: a worker in workerd per test, a fresh database per test, the Twilio double, and
 //! `TestApp` with one helper per endpoint.
 //!
-//! - `database`: the test cluster, fresh databases, clusters a test can stop;
+//! - `database`: the test cluster, fresh databases, clusters of a test's own (`OwnCluster`);
 //! - `worker`: `wrangler dev` for one test;
 //! - `app`: `spawn_app()`, `TestApp`, and reading back logs, rows and texts;
 //! - `voice`, `cron`, `admin`: the helpers per endpoint family.
@@ -14,7 +14,7 @@ mod voice;
 mod worker;
 
 pub use app::{spawn_app, spawn_app_with, CallRow, Database, Options, Reply, TestApp};
-pub use database::{fresh_test_database, TempDir};
+pub use database::{fresh_test_database, OwnCluster, TempDir};
 pub use twilio_double::{MessageScript, RecordedRequest, TwilioDouble};
 pub use voice::{call_params, call_params_from, call_sid, dial_query};
 
