@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A private PostgreSQL cluster for a project folder: no system service, loopback only.
-#   pg.sh start DIR PORT [name=value...]   initdb on first use, then start and wait; name=value are
-#                                          postgres -c settings
+#   pg.sh start DIR PORT [--tls CERT KEY] [name=value...]
+#                                  initdb on first use, then start and wait; --tls serves TLS with
+#                                  that certificate and key, name=value are postgres -c settings
 #   pg.sh stop DIR                 fast shutdown (nothing to do if it is not running)
 #   pg.sh remove DIR               stop, and delete the cluster's data
 # The superuser is "app" with password "app" (Hyperdrive's local binding requires a password).
@@ -12,7 +13,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-command=${1:?usage: pg.sh start DIR PORT [name=value...] | stop DIR | remove DIR}
+command=${1:?usage: pg.sh start DIR PORT [--tls CERT KEY] [name=value...] | stop DIR | remove DIR}
 given=${2:?data folder}
 # DIR's absolute path (realpath -m, which macOS lacks, would do); start creates its parent.
 [ "$command" != start ] || mkdir -p "$(dirname "$given")"
@@ -55,6 +56,13 @@ case "$command" in
       rm -f "$pwfile"
     fi
     options="-p $port -c listen_addresses=127.0.0.1 -k $data -c max_connections=300"
+    if [ "${1:-}" = --tls ]; then
+      # The server reads its key only if its own user owns it and no one else may read it.
+      owned -m 644 "${2:?certificate}" "$data/server.crt"
+      owned -m 600 "${3:?key}" "$data/server.key"
+      options="$options -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
+      shift 3
+    fi
     for extra in "$@"; do options="$options -c $extra"; done
     as_owner "$PG_BIN/pg_ctl" start -w -t 30 -D "$data" -l "$data/server.log" -o "$options" >/dev/null
     ;;

@@ -89,6 +89,7 @@ pub async fn fresh_test_database() -> (String, Client) {
 pub struct OwnCluster {
     dir: PathBuf,
     pub port: u16,
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl OwnCluster {
@@ -98,7 +99,14 @@ impl OwnCluster {
         OwnCluster {
             dir,
             port: free_port(),
+            tls: None,
         }
+    }
+
+    /// Serves TLS (`ssl=on`) with this certificate and key.
+    pub fn with_tls(mut self, cert: PathBuf, key: PathBuf) -> OwnCluster {
+        self.tls = Some((cert, key));
+        self
     }
 
     /// The URL of its maintenance database, plus `query` (`?sslmode=…`, or empty).
@@ -123,7 +131,11 @@ impl OwnCluster {
 
     pub fn start(&self) {
         let port = self.port.to_string();
-        let args = [port.as_ref(), OsStr::new("fsync=off")];
+        let mut args = vec![port.as_ref()];
+        if let Some((cert, key)) = &self.tls {
+            args.extend([OsStr::new("--tls"), cert.as_os_str(), key.as_os_str()]);
+        }
+        args.push(OsStr::new("fsync=off"));
         assert!(self.run("start", &args), "scripts/pg.sh start failed");
     }
 

@@ -3,6 +3,7 @@
 //! `TestApp` with one helper per endpoint.
 //!
 //! - `database`: the test cluster, fresh databases, clusters of a test's own (`OwnCluster`);
+//! - `tls`: a cluster serving TLS with certificates from a CA the test made;
 //! - `worker`: `wrangler dev` for one test;
 //! - `app`: `spawn_app()`, `TestApp`, and reading back logs, rows and texts;
 //! - `voice`, `cron`, `admin`: the helpers per endpoint family.
@@ -10,11 +11,13 @@ mod admin;
 mod app;
 mod cron;
 mod database;
+mod tls;
 mod voice;
 mod worker;
 
 pub use app::{spawn_app, spawn_app_with, CallRow, Database, Options, Reply, TestApp};
 pub use database::{fresh_test_database, OwnCluster, TempDir};
+pub use tls::{start_tls_cluster, TlsCluster};
 pub use twilio_double::{MessageScript, RecordedRequest, TwilioDouble};
 pub use voice::{call_params, call_params_from, call_sid, dial_query};
 
