@@ -60,6 +60,12 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# initdb's locale, given `locale -a` on stdin: C.UTF-8 where the system has it (Linux), else C
+# (macOS has no C.UTF-8).
+initdb_locale() {
+  if grep -ixE 'c\.utf-?8' >/dev/null; then echo C.UTF-8; else echo C; fi
+}
+
 # Whether version $1 (v22.23.3 or 22.23.3) is at least $2 (22.12.0).
 version_at_least() {
   local IFS=. i

@@ -52,7 +52,7 @@ case "$command" in
       echo app >"$pwfile"
       chmod 644 "$pwfile"
       as_owner "$PG_BIN/initdb" -D "$data" -U app --pwfile="$pwfile" --auth=scram-sha-256 \
-        --encoding=UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+        --encoding=UTF8 --locale="$(locale -a | initdb_locale)" --no-sync >/dev/null
       rm -f "$pwfile"
     fi
     options="-p $port -c listen_addresses=127.0.0.1 -k $data -c max_connections=300"

@@ -1,6 +1,7 @@
 //! scripts/ on machines other than the Debian one they were first written on: where env.sh finds
-//! PostgreSQL, how setup.sh compares Node versions against what wrangler needs, and pg.sh for a
-//! checkout inside a private (0700) home folder, which as root the postgres user cannot enter.
+//! PostgreSQL, how setup.sh compares Node versions against what wrangler needs, pg.sh's locale on a
+//! system without C.UTF-8, and pg.sh for a checkout inside a private (0700) home folder, which as
+//! root the postgres user cannot enter.
 use missed_call_textback::database;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -50,6 +51,18 @@ fn node_versions_compare_by_number() {
     ] {
         let (_, ok) = with_env_sh(&format!("version_at_least {have} {want}"), None);
         assert_eq!(ok, at_least, "{have} against {want}");
+    }
+}
+
+#[test]
+fn clusters_use_c_utf8_where_the_system_has_it_and_c_elsewhere() {
+    for (locales, chosen) in [
+        ("C\nC.utf8\nPOSIX\nen_US.utf8\n", "C.UTF-8\n"),
+        // macOS: no C.UTF-8, which initdb would refuse.
+        ("C\nPOSIX\nen_US.UTF-8\nUTF-8\n", "C\n"),
+    ] {
+        let (said, _) = with_env_sh(&format!("printf '{locales}' | initdb_locale"), None);
+        assert_eq!(said, chosen, "{locales:?}");
     }
 }
 
