@@ -55,7 +55,9 @@ case "$command" in
         --encoding=UTF8 --locale="$(locale -a | initdb_locale)" --no-sync >/dev/null
       rm -f "$pwfile"
     fi
-    options="-p $port -c listen_addresses=127.0.0.1 -k $data -c max_connections=300"
+    # TCP on loopback only; no Unix socket, whose path (under DIR) could pass the 104-107 bytes
+    # macOS and Linux allow.
+    options="-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300"
     if [ "${1:-}" = --tls ]; then
       # The server reads its key only if its own user owns it and no one else may read it.
       owned -m 644 "${2:?certificate}" "$data/server.crt"
