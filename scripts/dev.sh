@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Runs the whole system locally: a private PostgreSQL cluster (kept in .local/dev-pg between runs),
+# Runs the whole system locally: a private PostgreSQL cluster (.local/dev-pg, kept between runs),
 # the Twilio double, and the worker under `wrangler dev --test-scheduled`. Ctrl-C stops all of it.
 set -euo pipefail
+# Job control: each background job below gets a process group of its own (what `setsid` would do on
+# Linux; macOS has no setsid), so cleanup can stop a job and everything it started. Background jobs
+# read nothing from the terminal (</dev/null), which would stop them.
+set -m
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 mkdir -p "$LOCAL_DIR"
@@ -19,14 +23,14 @@ cluster="$LOCAL_DIR/dev-pg"
 pids=()
 cleanup() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in ${pids[@]+"${pids[@]}"}; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   bash scripts/pg.sh stop "$cluster" 2>/dev/null || true
   echo "stopped."
 }
 trap cleanup INT TERM EXIT
 
 pg_port=$(pick_port dev-pg)
-[ -f "$cluster/postmaster.pid" ] && bash scripts/pg.sh stop "$cluster"
+bash scripts/pg.sh stop "$cluster"
 bash scripts/pg.sh start "$cluster" "$pg_port"
 database_url="postgresql://app:app@127.0.0.1:$pg_port/postgres"
 cargo build -q -p missed-call-textback -p twilio-double --bin migrate --bin twilio-double
@@ -37,7 +41,7 @@ auth_token=local-dev-auth-token
 admin_token=local-admin-token
 cron_secret=local-cron-secret
 double_port=$(pick_port dev-twilio)
-setsid target/debug/twilio-double --port "$double_port" --account-sid "$account_sid" --auth-token "$auth_token" &
+target/debug/twilio-double --port "$double_port" --account-sid "$account_sid" --auth-token "$auth_token" </dev/null &
 pids+=($!)
 
 worker_port=$(pick_port dev-worker 8787)
@@ -51,11 +55,11 @@ CRON_SECRET=$cron_secret
 DATABASE_URL=$database_url
 ENV
 
-CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE="$database_url" setsid wrangler dev \
+CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE="$database_url" wrangler dev \
   --ip 127.0.0.1 --port "$worker_port" --test-scheduled --show-interactive-dev-session=false \
   --var "APP_URL:$worker_url" --var "TWILIO_API_BASE_URL:http://127.0.0.1:$double_port" \
   --var "TWILIO_ACCOUNT_SID:$account_sid" --var "TWILIO_AUTH_TOKEN:$auth_token" \
-  --var "ADMIN_TOKEN:$admin_token" --var "CRON_SECRET:$cron_secret" &
+  --var "ADMIN_TOKEN:$admin_token" --var "CRON_SECRET:$cron_secret" </dev/null &
 pids+=($!)
 
 for _ in $(seq 1 600); do

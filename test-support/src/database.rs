@@ -3,7 +3,8 @@
 //! range no outgoing connection takes.
 use missed_call_textback::database;
 use missed_call_textback::store::migrations;
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -83,25 +84,90 @@ pub async fn fresh_test_database() -> (String, Client) {
     fresh_database(&test_cluster_url()).await
 }
 
+/// A PostgreSQL cluster of a test's own, run by scripts/pg.sh (as README's commands run theirs);
+/// dropping it stops it and deletes its data.
 pub struct OwnCluster {
-    pub(crate) dir: PathBuf,
-    pub(crate) port: u16,
+    dir: PathBuf,
+    pub port: u16,
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl OwnCluster {
-    fn pg(&self, args: &[&str]) {
-        let status = Command::new("bash")
+    /// A cluster whose data folder is `dir` (pg.sh may keep the data elsewhere, see there), on a
+    /// free port; `start` starts it.
+    pub fn new(dir: PathBuf) -> OwnCluster {
+        OwnCluster {
+            dir,
+            port: free_port(),
+            tls: None,
+        }
+    }
+
+    /// Serves TLS (`ssl=on`) with this certificate and key.
+    pub fn with_tls(mut self, cert: PathBuf, key: PathBuf) -> OwnCluster {
+        self.tls = Some((cert, key));
+        self
+    }
+
+    /// The URL of its maintenance database, plus `query` (`?sslmode=…`, or empty).
+    pub fn url(&self, query: &str) -> String {
+        format!(
+            "postgresql://app:app@127.0.0.1:{}/postgres{query}",
+            self.port
+        )
+    }
+
+    /// `pg.sh COMMAND DIR ARGS…`; whether it succeeded.
+    fn run(&self, command: &str, args: &[&OsStr]) -> bool {
+        Command::new("bash")
             .arg(root().join("scripts/pg.sh"))
+            .arg(command)
+            .arg(&self.dir)
             .args(args)
             .status()
-            .expect("run scripts/pg.sh");
-        assert!(status.success(), "scripts/pg.sh {args:?} failed");
+            .expect("run scripts/pg.sh")
+            .success()
     }
-    pub(crate) fn start(&self) {
+
+    pub fn start(&self) {
         let port = self.port.to_string();
-        self.pg(&["start", self.dir.to_str().unwrap(), &port, "fsync=off"]);
+        let mut args = vec![port.as_ref()];
+        if let Some((cert, key)) = &self.tls {
+            args.extend([OsStr::new("--tls"), cert.as_os_str(), key.as_os_str()]);
+        }
+        args.push(OsStr::new("fsync=off"));
+        assert!(self.run("start", &args), "scripts/pg.sh start failed");
     }
-    pub(crate) fn stop(&self) {
-        self.pg(&["stop", self.dir.to_str().unwrap()]);
+
+    pub fn stop(&self) {
+        assert!(self.run("stop", &[]), "scripts/pg.sh stop failed");
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        // Best effort: a failed removal must not turn a test failure into an abort.
+        self.run("remove", &[]);
+    }
+}
+
+/// A new folder under the system's temporary folder, deleted with everything in it when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> TempDir {
+        let path = std::env::temp_dir().join(unique(prefix));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

