@@ -24,7 +24,8 @@ else
 fi
 
 if [ "$(id -u)" = 0 ]; then
-  as_owner() { runuser -u postgres -- "$@"; }
+  # From /, since the postgres user may not enter the working directory (a checkout in /root).
+  as_owner() { (cd / && runuser -u postgres -- "$@"); }
   owned() { install -o postgres "$@"; }
   parent=/var/tmp/missed-call-textback-pg
   mkdir -p -m 755 "$parent"
