@@ -259,6 +259,7 @@ mod tests {
             sms_template: None,
             dial_timeout_secs: Some(25),
             enabled: None,
+            screen_calls: None,
         }
         .validate("+14155559000")
         .unwrap();

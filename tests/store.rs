@@ -5,7 +5,7 @@ use missed_call_textback::domain::{
 };
 use missed_call_textback::store::calls::{
     claim_for_text, record_incoming, record_not_sent, record_sms_failure, record_sms_sent,
-    settle_without_text,
+    settle_if_accepted, settle_without_text,
 };
 use missed_call_textback::store::{migrations, numbers, poll};
 use test_support::fresh_test_database as fresh_database;
@@ -25,6 +25,7 @@ async fn add_business(db: &Client) {
         sms_template: None,
         dial_timeout_secs: None,
         enabled: None,
+        screen_calls: None,
     }
     .validate("+14155559000")
     .unwrap();
@@ -204,4 +205,55 @@ async fn a_malformed_row_does_not_block_the_lease() {
     let sids: Vec<&str> = due.iter().map(|d| d.call.call_sid.as_str()).collect();
     assert_eq!(sids, ["CAgood"]);
     assert_eq!(due[0].call.to.as_str(), "+14155559000");
+}
+
+#[tokio::test]
+async fn an_accepted_screened_forward_is_answered_and_never_claimed() {
+    let (_, db) = fresh_database().await;
+    add_business(&db).await;
+    let (accepted, ignored) = (call("CA1"), call("CA2"));
+    for target in [&accepted, &ignored] {
+        record_incoming(&db, &target.call_sid, &target.from, &target.to)
+            .await
+            .unwrap();
+    }
+    db.execute(
+        "UPDATE active_calls SET screened = true, accepted_at = now() WHERE call_sid = 'CA1'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let completed = DialStatus::Completed;
+    assert!(
+        claim_for_text(&db, &accepted, ProcessedBy::Callback, Some(&completed))
+            .await
+            .unwrap()
+            .is_none(),
+        "a person accepted: never texted"
+    );
+    assert!(
+        settle_if_accepted(&db, "CA1", ProcessedBy::Callback, Some(&completed))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !settle_if_accepted(&db, "CA2", ProcessedBy::Callback, Some(&completed))
+            .await
+            .unwrap()
+    );
+    assert!(
+        claim_for_text(&db, &ignored, ProcessedBy::Callback, Some(&completed))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let outcome: String = db
+        .query_one(
+            "SELECT outcome FROM active_calls WHERE call_sid = 'CA1'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(outcome, Outcome::Answered.as_str());
 }

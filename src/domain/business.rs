@@ -21,6 +21,9 @@ pub struct BusinessNumber {
     pub sms_template: String,
     pub dial_timeout_secs: u32,
     pub enabled: bool,
+    /// Whoever picks up the forward must press a key before the call is bridged, so carrier
+    /// voicemail, a declined call or a phone that is off is not taken for an answer.
+    pub screen_calls: bool,
 }
 
 /// The admin API's `PUT` body; the Twilio number comes from the path.
@@ -32,6 +35,7 @@ pub struct BusinessNumberInput {
     pub sms_template: Option<String>,
     pub dial_timeout_secs: Option<u32>,
     pub enabled: Option<bool>,
+    pub screen_calls: Option<bool>,
 }
 
 impl BusinessNumberInput {
@@ -90,6 +94,7 @@ impl BusinessNumberInput {
             sms_template,
             dial_timeout_secs,
             enabled: self.enabled.unwrap_or(true),
+            screen_calls: self.screen_calls.unwrap_or(false),
         })
     }
 }
@@ -141,6 +146,7 @@ mod tests {
             sms_template: None,
             dial_timeout_secs: None,
             enabled: None,
+            screen_calls: None,
         }
     }
 

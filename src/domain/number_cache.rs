@@ -47,6 +47,7 @@ mod tests {
             sms_template: None,
             dial_timeout_secs: None,
             enabled: None,
+            screen_calls: None,
         }
         .validate(number)
         .unwrap()

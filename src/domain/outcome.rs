@@ -47,10 +47,12 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// Which path settled a call: the `<Dial action>` callback or the fallback poll.
+/// Which path settled a call: the `<Dial action>` callback, the forward's status callback, or the
+/// fallback poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProcessedBy {
     Callback,
+    StatusCallback,
     Poll,
 }
 
@@ -58,6 +60,7 @@ impl ProcessedBy {
     pub fn as_str(self) -> &'static str {
         match self {
             ProcessedBy::Callback => "callback",
+            ProcessedBy::StatusCallback => "status_callback",
             ProcessedBy::Poll => "poll",
         }
     }

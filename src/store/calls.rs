@@ -78,7 +78,8 @@ pub(super) fn business_from_row(row: &Row) -> Option<ClaimedBusiness> {
 /// THE deduplication decision, and the only one in the code base. One atomic statement claims the
 /// call for texting: it inserts the call when Phase 1 never recorded it, or takes it when it is
 /// undecided, or when a retryable send failure has come due. Concurrent claimers serialise on the
-/// row lock and re-check the WHERE clause, so exactly one of them gets a row back. A caller who is
+/// row lock and re-check the WHERE clause, so exactly one of them gets a row back. A call whose
+/// screened forward a person accepted is never claimed: it was answered. A caller who is
 /// one of the business's own phones (any configured Twilio number or forwarding target) is
 /// settled as `own_number` by the same statement, so no path can text the business itself.
 ///
@@ -112,8 +113,9 @@ pub async fn claim_for_text(
                      claimed_at = now(),
                      sms_attempts = c.sms_attempts + EXCLUDED.sms_attempts,
                      dial_call_status = COALESCE(EXCLUDED.dial_call_status, c.dial_call_status)
-                 WHERE c.outcome IS NULL
-                    OR (c.outcome = 'owed' AND c.next_attempt_at <= now() AND NOT c.sms_maybe_sent)
+                 WHERE (c.outcome IS NULL
+                        OR (c.outcome = 'owed' AND c.next_attempt_at <= now() AND NOT c.sms_maybe_sent))
+                   AND c.accepted_at IS NULL
                  RETURNING c.to_number, c.sms_attempts, c.outcome
              )
              SELECT claimed.*, b.business_name, b.sms_template
@@ -210,6 +212,32 @@ pub async fn settle_without_text(
                 text(&call.to.as_str()),
                 text(&by.as_str()),
                 text(&outcome.as_str()),
+                text(&dial_status.map(DialStatus::as_str)),
+            ],
+        )
+        .await?;
+    Ok(!settled.is_empty())
+}
+
+/// A screened forward ended: when a person accepted it (pressed a key), it was answered, and the
+/// call is settled so; returns whether it was. A call nobody accepted is left undecided for the
+/// missed-call handler, whose claim re-checks the acceptance in the same statement.
+pub async fn settle_if_accepted(
+    db: &Client,
+    call_sid: &str,
+    by: ProcessedBy,
+    dial_status: Option<&DialStatus>,
+) -> Result<bool, DbError> {
+    let settled = db
+        .query_typed(
+            "UPDATE active_calls
+             SET outcome = 'answered', processed = true, processed_at = now(), processed_by = $2,
+                 dial_call_status = COALESCE($3, dial_call_status)
+             WHERE call_sid = $1 AND accepted_at IS NOT NULL AND outcome IS NULL
+             RETURNING call_sid",
+            &[
+                text(&call_sid),
+                text(&by.as_str()),
                 text(&dial_status.map(DialStatus::as_str)),
             ],
         )

@@ -7,7 +7,7 @@ use crate::domain::{BusinessNumber, PhoneNumber};
 use tokio_postgres::Row;
 
 pub(crate) const COLUMNS: &str =
-    "twilio_number, forward_to, business_name, sms_template, dial_timeout_secs, enabled";
+    "twilio_number, forward_to, business_name, sms_template, dial_timeout_secs, enabled, screen_calls";
 
 pub(crate) fn from_row(row: &Row) -> Result<BusinessNumber, DbError> {
     let number = |column: &str| {
@@ -21,6 +21,7 @@ pub(crate) fn from_row(row: &Row) -> Result<BusinessNumber, DbError> {
         sms_template: row.get("sms_template"),
         dial_timeout_secs: row.get::<_, i32>("dial_timeout_secs") as u32,
         enabled: row.get("enabled"),
+        screen_calls: row.get("screen_calls"),
     })
 }
 
@@ -37,13 +38,14 @@ pub async fn upsert(db: &Client, number: &BusinessNumber) -> Result<Upserted, Db
         .query_one(
             &format!(
                 "INSERT INTO business_numbers ({COLUMNS})
-                 VALUES ($1, $2, $3, $4, $5, $6)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (twilio_number) DO UPDATE SET
                      forward_to = EXCLUDED.forward_to,
                      business_name = EXCLUDED.business_name,
                      sms_template = EXCLUDED.sms_template,
                      dial_timeout_secs = EXCLUDED.dial_timeout_secs,
                      enabled = EXCLUDED.enabled,
+                     screen_calls = EXCLUDED.screen_calls,
                      updated_at = now()
                  RETURNING {COLUMNS}, (xmax = 0) AS created"
             ),
@@ -54,6 +56,7 @@ pub async fn upsert(db: &Client, number: &BusinessNumber) -> Result<Upserted, Db
                 &number.sms_template,
                 &(number.dial_timeout_secs as i32),
                 &number.enabled,
+                &number.screen_calls,
             ],
         )
         .await?;

@@ -105,6 +105,10 @@ async fn admin_round_trip() {
     assert_eq!(stored["twilio_number"], TWILIO_NUMBER);
     assert_eq!(stored["dial_timeout_secs"], 25);
     assert_eq!(stored["enabled"], true);
+    assert_eq!(
+        stored["screen_calls"], false,
+        "screening is off unless asked for"
+    );
     assert!(stored["sms_template"]
         .as_str()
         .unwrap()
@@ -113,7 +117,7 @@ async fn admin_round_trip() {
     let updated = app
         .configure_number(
             TWILIO_NUMBER,
-            serde_json::json!({ "forward_to": "+14155550199", "business_name": "Joe's", "sms_template": "{business_name} will call you back. Reply STOP to opt out." }),
+            serde_json::json!({ "forward_to": "+14155550199", "business_name": "Joe's", "sms_template": "{business_name} will call you back. Reply STOP to opt out.", "screen_calls": true }),
         )
         .await;
     assert_eq!(updated.status, 200);
@@ -121,6 +125,7 @@ async fn admin_round_trip() {
     let fetched = app.get_number("%2B14155559000").await;
     assert_eq!(fetched.status, 200);
     assert_eq!(fetched.json()["forward_to"], "+14155550199");
+    assert_eq!(fetched.json()["screen_calls"], true);
     assert_eq!(
         fetched.json()["dial_timeout_secs"],
         20,
