@@ -22,7 +22,7 @@ mod edge;
 mod entry {
     use crate::edge;
     use crate::log::Log;
-    use crate::routes::{self, admin, cron, health, voice, Job, Route};
+    use crate::routes::{self, admin, cron, dial_status, health, screen, voice, Job, Route};
     use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
     const SCHEDULED: Log = Log("[Scheduled]");
@@ -42,6 +42,8 @@ mod entry {
         let outcome = match route {
             Route::Health => health::health(&env).await,
             Route::Voice => voice::voice(request, &env, &ctx).await,
+            Route::Screen => screen::screen(request, &env).await,
+            Route::DialStatus => dial_status::dial_status(request, &env, &ctx).await,
             Route::Cron(job) => cron::endpoint(&request, &env, job).await,
             Route::Numbers(asked) => admin::numbers(request, &env, asked).await,
         };

@@ -1,6 +1,7 @@
 //! The fast path's decisions, as plain functions: what a voice webhook asks (Phase 1: a call came
-//! in; Phase 2: the forward ended), what TwiML answers it, and what work follows the answer.
-//! `routes::voice` reads the request and does the I/O these ask for.
+//! in; Phase 2: the forward ended; the forwarded leg's screening and status callback), what TwiML
+//! answers it, and what work follows the answer. `routes::voice`, `routes::screen` and
+//! `routes::dial_status` read the requests and do the I/O these ask for.
 use crate::domain::{BusinessNumber, CallRef, Caller, DialStatus, PhoneNumber};
 use crate::twilio::twiml;
 use crate::twilio::webhook::Params;
@@ -29,7 +30,14 @@ pub enum VoiceRequest {
         status: DialStatus,
         /// The caller already hung up, so there is nobody to say goodbye to.
         caller_gone: bool,
+        /// The forward was screened (`screened=1` in the action URL).
+        screened: bool,
     },
+}
+
+/// Whether our URL's query says the forward was screened.
+fn screened(query: &Params) -> bool {
+    query.get("screened") == Some("1")
 }
 
 /// Reads a voice webhook from its query and form; the error names what is missing or malformed.
@@ -63,6 +71,7 @@ pub fn parse(query: &Params, form: &Params) -> Result<VoiceRequest, String> {
                 },
                 status,
                 caller_gone: form.get("CallStatus").is_some_and(|s| s != "in-progress"),
+                screened: screened(query),
             })
         }
         Some(other) => Err(format!("unknown mode {other:?}")),
@@ -75,6 +84,7 @@ pub fn parse(query: &Params, form: &Params) -> Result<VoiceRequest, String> {
 pub fn incoming_twiml(
     app_url: &str,
     business: Option<&BusinessNumber>,
+    call_sid: &str,
     from: &Caller,
     to: &PhoneNumber,
 ) -> Option<String> {
@@ -82,12 +92,156 @@ pub fn incoming_twiml(
     if from.textable() == Some(&number.forward_to) {
         return Some(twiml::say_and_hang_up(OWN_PHONE));
     }
-    let action = twiml::dial_action_url(app_url, from, to);
+    let forward = twiml::Forward {
+        call_sid,
+        from,
+        to,
+        screened: number.screen_calls,
+    };
+    let action = twiml::dial_action_url(app_url, from, to, number.screen_calls);
+    let screen = number
+        .screen_calls
+        .then(|| twiml::screen_url(app_url, &forward, &number.business_name, false));
     Some(twiml::dial(
         &action,
         number.dial_timeout_secs,
         &number.forward_to,
+        &twiml::dial_status_url(app_url, &forward),
+        screen.as_deref(),
     ))
+}
+
+/// The caller's call a request about the forward names in its URL (`parentCallSid`, `origFrom`,
+/// `origTo`), so its handler works when Phase 1 could not record the call.
+fn forwarded_call(query: &Params, form: &Params) -> Result<CallRef, String> {
+    let call_sid = query
+        .get("parentCallSid")
+        .or(form.get("ParentCallSid"))
+        .filter(|sid| !sid.is_empty())
+        .ok_or("missing parentCallSid")?;
+    let from = query.get("origFrom").ok_or("missing origFrom")?;
+    let to = query.get("origTo").ok_or("missing origTo")?;
+    Ok(CallRef {
+        call_sid: call_sid.to_string(),
+        from: Caller::parse(from),
+        to: PhoneNumber::parse(to).map_err(|e| format!("origTo: {e}"))?,
+    })
+}
+
+/// Seconds the person who picked up a screened forward has to press a key.
+pub const SCREEN_TIMEOUT_SECS: u32 = 8;
+
+/// A request to the screening URL: the forward was picked up (ask), or a key was pressed (accept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScreenRequest {
+    Ask { call: CallRef, business: String },
+    Accept { call: CallRef },
+}
+
+pub fn parse_screen(query: &Params, form: &Params) -> Result<ScreenRequest, String> {
+    let call = forwarded_call(query, form)?;
+    match query.get("step") {
+        None => Ok(ScreenRequest::Ask {
+            call,
+            business: query.get("business").unwrap_or_default().to_string(),
+        }),
+        Some("accept") => {
+            form.required("Digits")?;
+            Ok(ScreenRequest::Accept { call })
+        }
+        Some(other) => Err(format!("unknown step {other:?}")),
+    }
+}
+
+/// What the person who picked up a screened forward hears: whose call, for which business. It is
+/// spoken to the business's own phone, so the caller's digits are said one by one.
+pub fn screen_twiml(app_url: &str, call: &CallRef, business: &str) -> String {
+    let caller = match call.from.textable() {
+        Some(number) => {
+            let digits: Vec<String> = number
+                .as_str()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .map(String::from)
+                .collect();
+            digits.join(" ")
+        }
+        None => "a withheld number".to_string(),
+    };
+    let whose = match business {
+        "" => String::new(),
+        name => format!(" for {name}"),
+    };
+    let forward = twiml::Forward {
+        call_sid: &call.call_sid,
+        from: &call.from,
+        to: &call.to,
+        screened: true,
+    };
+    twiml::screen(
+        &format!("A call{whose} from {caller}. Press any key to take the call."),
+        &twiml::screen_url(app_url, &forward, business, true),
+        SCREEN_TIMEOUT_SECS,
+    )
+}
+
+/// The forwarded leg's status callback: the caller's call it belongs to, and what the leg did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCallback {
+    pub call: CallRef,
+    pub screened: bool,
+    pub leg: ChildLeg,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChildLeg {
+    /// `in-progress`: someone (or something) picked up.
+    Answered,
+    /// The leg ended with this status (`completed`, `no-answer`, `busy`, `failed`, `canceled`).
+    Ended(DialStatus),
+    /// A status we did not subscribe to (`ringing`, `initiated` …).
+    Other(String),
+}
+
+pub fn parse_status_callback(query: &Params, form: &Params) -> Result<StatusCallback, String> {
+    let call = forwarded_call(query, form)?;
+    form.required("CallSid")?;
+    let leg = match form.required("CallStatus")? {
+        "in-progress" | "answered" => ChildLeg::Answered,
+        ended => match DialStatus::parse(ended) {
+            DialStatus::Other(other) => ChildLeg::Other(other),
+            status => ChildLeg::Ended(status),
+        },
+    };
+    Ok(StatusCallback {
+        call,
+        screened: screened(query),
+        leg,
+    })
+}
+
+/// What the status callback does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterStatus {
+    /// The leg ended: what Phase 2 would do with the same status.
+    Ended(AfterDial),
+    /// The leg was picked up: note it, and settle it answered unless screening must decide.
+    RecordAnswered {
+        settle: bool,
+    },
+    Ignore,
+}
+
+pub fn after_status(callback: &StatusCallback, polling_only: bool) -> AfterStatus {
+    match &callback.leg {
+        ChildLeg::Answered => AfterStatus::RecordAnswered {
+            settle: !callback.screened,
+        },
+        ChildLeg::Ended(status) => {
+            AfterStatus::Ended(after_dial(status, callback.screened, polling_only))
+        }
+        ChildLeg::Other(_) => AfterStatus::Ignore,
+    }
 }
 
 /// What Phase 2 does after answering Twilio.
@@ -99,16 +253,23 @@ pub enum AfterDial {
     RecordForPoll,
     /// Someone picked up: settle the call without a text.
     SettleAnswered,
+    /// A screened forward completed: answered only when a person accepted it, else missed (texted
+    /// now, or in polling-only mode left to the poll).
+    SettleIfAccepted { else_text: bool },
     /// A status we do not know: note it, and the poll asks Twilio.
     LeaveToPoll,
 }
 
-pub fn after_dial(status: &DialStatus, polling_only: bool) -> AfterDial {
+pub fn after_dial(status: &DialStatus, screened: bool, polling_only: bool) -> AfterDial {
     if status.is_missed() {
         if polling_only {
             AfterDial::RecordForPoll
         } else {
             AfterDial::Text
+        }
+    } else if status.is_answered() && screened {
+        AfterDial::SettleIfAccepted {
+            else_text: !polling_only,
         }
     } else if status.is_answered() {
         AfterDial::SettleAnswered
@@ -198,6 +359,7 @@ mod tests {
             call,
             status,
             caller_gone,
+            screened,
         } = parse(&query, &form).unwrap()
         else {
             panic!("not Phase 2");
@@ -205,7 +367,7 @@ mod tests {
         assert_eq!(call.from, Caller::parse("+14155550111"));
         assert_eq!(call.to.as_str(), "+14155559000");
         assert_eq!(status, DialStatus::Busy);
-        assert!(!caller_gone);
+        assert!(!caller_gone && !screened);
         let gone = params("CallSid=CA1&From=%2B14155550999&To=%2B14155559999&DialCallStatus=busy&CallStatus=completed");
         let from_form = parse(&params("mode=dial-result"), &gone).unwrap();
         assert!(matches!(
@@ -217,15 +379,28 @@ mod tests {
     #[test]
     fn phase_two_work_follows_the_dial_status() {
         let cases = [
-            ("no-answer", false, AfterDial::Text),
-            ("busy", true, AfterDial::RecordForPoll),
-            ("completed", false, AfterDial::SettleAnswered),
-            ("answered", true, AfterDial::SettleAnswered),
-            ("ringing", false, AfterDial::LeaveToPoll),
+            ("no-answer", false, false, AfterDial::Text),
+            ("busy", false, true, AfterDial::RecordForPoll),
+            ("completed", false, false, AfterDial::SettleAnswered),
+            ("answered", false, true, AfterDial::SettleAnswered),
+            ("ringing", false, false, AfterDial::LeaveToPoll),
+            ("no-answer", true, false, AfterDial::Text),
+            (
+                "completed",
+                true,
+                false,
+                AfterDial::SettleIfAccepted { else_text: true },
+            ),
+            (
+                "answered",
+                true,
+                true,
+                AfterDial::SettleIfAccepted { else_text: false },
+            ),
         ];
-        for (status, polling_only, expected) in cases {
+        for (status, screened, polling_only, expected) in cases {
             assert_eq!(
-                after_dial(&DialStatus::parse(status), polling_only),
+                after_dial(&DialStatus::parse(status), screened, polling_only),
                 expected,
                 "{status}"
             );
@@ -263,19 +438,143 @@ mod tests {
         }
         .validate("+14155559000")
         .unwrap();
-        let xml = incoming_twiml("https://x.example", Some(&number), &from, &to).unwrap();
+        let xml = incoming_twiml("https://x.example", Some(&number), "CA1", &from, &to).unwrap();
         assert!(xml.contains(r#"timeout="25""#), "{xml}");
-        assert!(xml.contains("<Number>+14155550100</Number>"), "{xml}");
+        assert!(xml.contains(">+14155550100</Number>"), "{xml}");
         assert!(xml.contains("origFrom=%2B14155550123&amp;origTo=%2B14155559000"));
+        assert!(xml.contains("dial-status?origFrom=%2B14155550123&amp;origTo=%2B14155559000&amp;parentCallSid=CA1\""), "{xml}");
+        assert!(!xml.contains("screen"), "{xml}");
+        number.screen_calls = true;
+        let xml = incoming_twiml("https://x.example", Some(&number), "CA1", &from, &to).unwrap();
+        assert!(
+            xml.contains("origTo=%2B14155559000&amp;screened=1\" method"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                " url=\"https://x.example/api/webhooks/twilio/screen?business=Joe%27s&amp;"
+            ),
+            "{xml}"
+        );
+        number.screen_calls = false;
         let owner = Caller::Number(number.forward_to.clone());
-        let xml = incoming_twiml("https://x.example", Some(&number), &owner, &to).unwrap();
+        let xml = incoming_twiml("https://x.example", Some(&number), "CA1", &owner, &to).unwrap();
         assert!(!xml.contains("<Dial"), "{xml}");
         assert!(xml.contains(OWN_PHONE), "{xml}");
         number.enabled = false;
         assert_eq!(
-            incoming_twiml("https://x.example", Some(&number), &from, &to),
+            incoming_twiml("https://x.example", Some(&number), "CA1", &from, &to),
             None
         );
-        assert_eq!(incoming_twiml("https://x.example", None, &from, &to), None);
+        assert_eq!(
+            incoming_twiml("https://x.example", None, "CA1", &from, &to),
+            None
+        );
+    }
+
+    const SCREEN_QUERY: &str =
+        "origFrom=%2B14155550123&origTo=%2B14155559000&parentCallSid=CA1&screened=1";
+
+    #[test]
+    fn screening_asks_then_accepts_on_a_key() {
+        let form = params("CallSid=CA2&From=%2B14155559000&To=%2B14155550100");
+        let ScreenRequest::Ask { call, business } =
+            parse_screen(&params(&format!("business=Joe%27s&{SCREEN_QUERY}")), &form).unwrap()
+        else {
+            panic!("not the question");
+        };
+        assert_eq!(
+            call.call_sid, "CA1",
+            "the caller's call, not the forwarded leg"
+        );
+        let xml = screen_twiml("https://x.example", &call, &business);
+        assert!(
+            xml.contains("<Say>A call for Joe&apos;s from 1 4 1 5 5 5 5 0 1 2 3. Press any key"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("parentCallSid=CA1&amp;screened=1&amp;step=accept\""),
+            "{xml}"
+        );
+        let accept = params(&format!("{SCREEN_QUERY}&step=accept"));
+        let pressed = params("CallSid=CA2&Digits=5");
+        assert!(matches!(
+            parse_screen(&accept, &pressed),
+            Ok(ScreenRequest::Accept { call }) if call.call_sid == "CA1"
+        ));
+        for (query, form, expected) in [
+            (
+                format!("{SCREEN_QUERY}&step=accept"),
+                "CallSid=CA2",
+                "Digits",
+            ),
+            (
+                format!("{SCREEN_QUERY}&step=other"),
+                "Digits=1",
+                "unknown step",
+            ),
+            (
+                "origFrom=%2B14155550123&origTo=%2B14155559000".into(),
+                "",
+                "parentCallSid",
+            ),
+            ("parentCallSid=CA1&origFrom=%2B1".into(), "", "origTo"),
+        ] {
+            let error = parse_screen(&params(&query), &params(form)).unwrap_err();
+            assert!(error.contains(expected), "{error:?} should name {expected}");
+        }
+    }
+
+    #[test]
+    fn the_status_callback_decides_like_phase_two() {
+        let decide = |query: &str, status: &str, polling_only: bool| {
+            let form = params(&format!(
+                "CallSid=CA2&ParentCallSid=CA1&CallStatus={status}&CallDuration=0"
+            ));
+            after_status(
+                &parse_status_callback(&params(query), &form).unwrap(),
+                polling_only,
+            )
+        };
+        let plain = "origFrom=%2B14155550123&origTo=%2B14155559000&parentCallSid=CA1";
+        let cases = [
+            (
+                plain,
+                "in-progress",
+                AfterStatus::RecordAnswered { settle: true },
+            ),
+            (
+                SCREEN_QUERY,
+                "in-progress",
+                AfterStatus::RecordAnswered { settle: false },
+            ),
+            (plain, "no-answer", AfterStatus::Ended(AfterDial::Text)),
+            (SCREEN_QUERY, "busy", AfterStatus::Ended(AfterDial::Text)),
+            (
+                plain,
+                "completed",
+                AfterStatus::Ended(AfterDial::SettleAnswered),
+            ),
+            (
+                SCREEN_QUERY,
+                "completed",
+                AfterStatus::Ended(AfterDial::SettleIfAccepted { else_text: true }),
+            ),
+            (plain, "ringing", AfterStatus::Ignore),
+        ];
+        for (query, status, expected) in cases {
+            assert_eq!(decide(query, status, false), expected, "{query} {status}");
+        }
+        assert_eq!(
+            decide(plain, "failed", true),
+            AfterStatus::Ended(AfterDial::RecordForPoll)
+        );
+        for (form, expected) in [
+            ("CallSid=CA2", "CallStatus"),
+            ("CallStatus=completed", "CallSid"),
+        ] {
+            let error = parse_status_callback(&params(plain), &params(form)).unwrap_err();
+            assert!(error.contains(expected), "{error:?} should name {expected}");
+        }
     }
 }

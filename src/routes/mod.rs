@@ -8,6 +8,8 @@ use crate::log::Log;
 
 pub const HEALTH_PATH: &str = "/api/health";
 pub const VOICE_WEBHOOK_PATH: &str = "/api/webhooks/twilio/voice";
+pub const SCREEN_PATH: &str = "/api/webhooks/twilio/screen";
+pub const DIAL_STATUS_PATH: &str = "/api/webhooks/twilio/dial-status";
 pub const CHECK_MISSED_CALLS_PATH: &str = "/api/cron/check-missed-calls";
 pub const CLEANUP_PATH: &str = "/api/cron/cleanup-old-calls";
 pub const NUMBERS_PATH: &str = "/api/admin/numbers";
@@ -21,7 +23,11 @@ pub mod admin;
 #[cfg(target_arch = "wasm32")]
 pub mod cron;
 #[cfg(target_arch = "wasm32")]
+pub mod dial_status;
+#[cfg(target_arch = "wasm32")]
 pub mod health;
+#[cfg(target_arch = "wasm32")]
+pub mod screen;
 #[cfg(target_arch = "wasm32")]
 pub mod voice;
 
@@ -67,6 +73,8 @@ pub enum NumbersRequest {
 pub enum Route {
     Health,
     Voice,
+    Screen,
+    DialStatus,
     Cron(Job),
     Numbers(NumbersRequest),
 }
@@ -84,7 +92,7 @@ impl Route {
     pub fn log(&self) -> Log {
         match self {
             Route::Health => HEALTH_LOG,
-            Route::Voice => VOICE_LOG,
+            Route::Voice | Route::Screen | Route::DialStatus => VOICE_LOG,
             Route::Cron(_) => CRON_LOG,
             Route::Numbers(_) => ADMIN_LOG,
         }
@@ -103,6 +111,8 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
     match path {
         HEALTH_PATH => only(Method::Get, "GET", Route::Health),
         VOICE_WEBHOOK_PATH => only(Method::Post, "POST", Route::Voice),
+        SCREEN_PATH => only(Method::Post, "POST", Route::Screen),
+        DIAL_STATUS_PATH => only(Method::Post, "POST", Route::DialStatus),
         CHECK_MISSED_CALLS_PATH => only(Method::Get, "GET", Route::Cron(Job::CheckMissedCalls)),
         CLEANUP_PATH => only(Method::Delete, "DELETE", Route::Cron(Job::Cleanup)),
         NUMBERS_PATH => only(Method::Get, "GET", Route::Numbers(NumbersRequest::List)),
@@ -151,6 +161,8 @@ mod tests {
         let cases = [
             (Method::Get, HEALTH_PATH, Route::Health),
             (Method::Post, VOICE_WEBHOOK_PATH, Route::Voice),
+            (Method::Post, SCREEN_PATH, Route::Screen),
+            (Method::Post, DIAL_STATUS_PATH, Route::DialStatus),
             (
                 Method::Get,
                 CHECK_MISSED_CALLS_PATH,

@@ -2,12 +2,13 @@
 //! (`?mode=dial-result`: the forward ended; text the caller if nobody answered). The decisions
 //! are in `crate::voice`; this reads the request, asks the database, and answers TwiML whatever
 //! happens, so the caller is always connected or told something.
+use crate::config::Config;
 use crate::database::{self, DbError};
-use crate::domain::{Caller, NumberCache, Outcome, PhoneNumber, ProcessedBy};
+use crate::domain::{CallRef, Caller, DialStatus, NumberCache, Outcome, PhoneNumber, ProcessedBy};
 use crate::edge::{self, now_ms, with_timeout, WorkerFetch};
 use crate::error::{ApiError, Reply};
 use crate::log::Log;
-use crate::missed_call::handle_missed_call;
+use crate::missed_call::{handle_missed_call, TextOutcome};
 use crate::routes::{VOICE_LOG as LOG, VOICE_WEBHOOK_PATH};
 use crate::store::calls;
 use crate::twilio::twiml;
@@ -26,7 +27,7 @@ const PHASE_2: Log = Log("[Voice Phase 2]");
 /// connection and the statement take about 12 ms (README, Benchmarks); Neon documents a few hundred
 /// milliseconds to wake a suspended compute, and the every-minute poll keeps it awake anyway. 3 s
 /// leaves a cold start and a slow network ample room and the caller hardly a pause.
-const DATABASE_BUDGET: Duration = Duration::from_secs(3);
+pub(super) const DATABASE_BUDGET: Duration = Duration::from_secs(3);
 /// Phase 2's background work: up to three connections (each bounded by
 /// `database::CONNECT_TIMEOUT`, 4 s) with these pauses between them, then the work itself (its
 /// statements and a Twilio send of at most 10 s) within WORK_BUDGET: 4 + 1 + 4 + 3 + 4 + 13 = 29 s,
@@ -48,40 +49,7 @@ pub async fn voice(mut request: Request, env: &Env, ctx: &Context) -> Result<Rep
             return Ok(Reply::twiml(twiml::say_and_hang_up(APOLOGY)));
         }
     };
-    let url = request.url()?;
-    let raw_query = url.query().unwrap_or("");
-    let form = Params::parse(&request.text().await?, "body").map_err(ApiError::BadRequest)?;
-    let query = Params::parse(raw_query, "query string").map_err(ApiError::BadRequest)?;
-
-    let path_and_query = match raw_query {
-        "" => VOICE_WEBHOOK_PATH.to_string(),
-        q => format!("{VOICE_WEBHOOK_PATH}?{q}"),
-    };
-    let presented = edge::header(&request, "X-Twilio-Signature");
-    let trust = webhook::trust(
-        &config.twilio.auth_token,
-        &config.app_url,
-        &path_and_query,
-        &form,
-        presented.as_deref(),
-    );
-    match trust {
-        Trust::Signed => {}
-        Trust::UnsignedOnLoopback => warn!(
-            LOG,
-            "WARNING: accepting an unsigned request because APP_URL is a loopback address (local development only)"
-        ),
-        Trust::BadSignature | Trust::Unsigned => {
-            warn!(
-                LOG,
-                "Rejected request with {} X-Twilio-Signature",
-                if trust == Trust::BadSignature { "an invalid" } else { "no" }
-            );
-            return Err(ApiError::Forbidden(
-                "invalid or missing X-Twilio-Signature".into(),
-            ));
-        }
-    }
+    let (query, form) = verified_webhook(&mut request, &config, VOICE_WEBHOOK_PATH).await?;
 
     let xml = match voice::parse(&query, &form).map_err(ApiError::BadRequest)? {
         VoiceRequest::Incoming { call_sid, from, to } => {
@@ -91,54 +59,162 @@ pub async fn voice(mut request: Request, env: &Env, ctx: &Context) -> Result<Rep
             call,
             status,
             caller_gone,
+            screened,
         } => {
             let xml = voice::dial_result_twiml(&status, &call.from, caller_gone);
-            let what = format!("process {}", call.call_sid);
-            match voice::after_dial(&status, config.polling_only) {
-                AfterDial::Text => {
-                    info!(
-                        PHASE_2,
-                        "Missed call detected - processing immediately: {} ({status})",
-                        call.call_sid
-                    );
-                    let twilio = config.twilio;
-                    in_background(ctx, env, what, move |db| async move {
-                        let by = ProcessedBy::Callback;
-                        handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&status))
-                            .await
-                    });
-                }
-                after @ (AfterDial::RecordForPoll | AfterDial::LeaveToPoll) => {
-                    if after == AfterDial::RecordForPoll {
-                        info!(
-                            PHASE_2,
-                            "Missed call detected - polling-only mode, the poll will text: {} ({status})",
-                            call.call_sid
-                        );
-                    } else {
-                        warn!(
-                            PHASE_2,
-                            "Unrecognised DialCallStatus {:?} for {}: recorded, leaving it to the poll",
-                            status.as_str(),
-                            call.call_sid
-                        );
-                    }
-                    in_background(ctx, env, what, move |db| async move {
-                        calls::record_dial_result(&db, &call, &status).await
-                    });
-                }
-                AfterDial::SettleAnswered => {
-                    info!(PHASE_2, "Call {} was answered ({status})", call.call_sid);
-                    in_background(ctx, env, what, move |db| async move {
-                        let (by, outcome) = (ProcessedBy::Callback, Outcome::Answered);
-                        calls::settle_without_text(&db, &call, by, outcome, Some(&status)).await
-                    });
-                }
+            let after = voice::after_dial(&status, screened, config.polling_only);
+            if after == AfterDial::Text {
+                info!(
+                    PHASE_2,
+                    "Missed call detected - processing immediately: {} ({status})", call.call_sid
+                );
             }
+            forward_ended(ctx, env, &config, after, call, status, Ended::by_phase_2());
             xml
         }
     };
     Ok(Reply::twiml(xml))
+}
+
+/// Every Twilio webhook's first step: read the form and our URL's query, and accept them only when
+/// Twilio signed them for `path` (or, unsigned, on a loopback APP_URL). Bad input is 400, a bad or
+/// missing signature 403, before anything is recorded.
+pub(super) async fn verified_webhook(
+    request: &mut Request,
+    config: &Config,
+    path: &str,
+) -> Result<(Params, Params), ApiError> {
+    let url = request.url()?;
+    let raw_query = url.query().unwrap_or("");
+    let form = Params::parse(&request.text().await?, "body").map_err(ApiError::BadRequest)?;
+    let query = Params::parse(raw_query, "query string").map_err(ApiError::BadRequest)?;
+    let path_and_query = match raw_query {
+        "" => path.to_string(),
+        q => format!("{path}?{q}"),
+    };
+    let presented = edge::header(request, "X-Twilio-Signature");
+    let trust = webhook::trust(
+        &config.twilio.auth_token,
+        &config.app_url,
+        &path_and_query,
+        &form,
+        presented.as_deref(),
+    );
+    match trust {
+        Trust::Signed => Ok((query, form)),
+        Trust::UnsignedOnLoopback => {
+            warn!(
+                LOG,
+                "WARNING: accepting an unsigned request because APP_URL is a loopback address (local development only)"
+            );
+            Ok((query, form))
+        }
+        Trust::BadSignature | Trust::Unsigned => {
+            warn!(
+                LOG,
+                "Rejected request with {} X-Twilio-Signature",
+                if trust == Trust::BadSignature {
+                    "an invalid"
+                } else {
+                    "no"
+                }
+            );
+            Err(ApiError::Forbidden(
+                "invalid or missing X-Twilio-Signature".into(),
+            ))
+        }
+    }
+}
+
+/// Which path reports the end of a forward, for the record and the log.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Ended {
+    pub by: ProcessedBy,
+    pub log: Log,
+}
+
+impl Ended {
+    pub fn by_phase_2() -> Ended {
+        Ended {
+            by: ProcessedBy::Callback,
+            log: PHASE_2,
+        }
+    }
+}
+
+/// The work after a forward ended, the same for Phase 2 and the status callback: text a missed
+/// call through the missed-call handler, settle an answered one, decide a screened one by its
+/// acceptance, or note the status for the poll. It runs after the answer has gone to Twilio.
+pub(super) fn forward_ended(
+    ctx: &Context,
+    env: &Env,
+    config: &Config,
+    after: AfterDial,
+    call: CallRef,
+    status: DialStatus,
+    ended: Ended,
+) {
+    let what = format!("process {}", call.call_sid);
+    let Ended { by, log } = ended;
+    let twilio = config.twilio.clone();
+    match after {
+        AfterDial::Text => in_background(ctx, env, log, what, move |db| async move {
+            handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&status)).await
+        }),
+        AfterDial::SettleIfAccepted { else_text } => {
+            in_background(ctx, env, log, what, move |db| async move {
+                if calls::settle_if_accepted(&db, &call.call_sid, by, Some(&status)).await? {
+                    info!(
+                        log,
+                        "Call {} was answered: the screened forward was accepted ({status})",
+                        call.call_sid
+                    );
+                    return Ok(());
+                }
+                if !else_text {
+                    return calls::record_dial_result(&db, &call, &status).await;
+                }
+                info!(
+                    log,
+                    "Missed call detected - nobody accepted the screened forward: {} ({status})",
+                    call.call_sid
+                );
+                let texted =
+                    handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&status))
+                        .await?;
+                if texted == TextOutcome::AlreadyHandled {
+                    // An acceptance that landed between the two statements: it settles now.
+                    calls::settle_if_accepted(&db, &call.call_sid, by, Some(&status)).await?;
+                }
+                Ok(())
+            })
+        }
+        AfterDial::RecordForPoll | AfterDial::LeaveToPoll => {
+            if after == AfterDial::RecordForPoll {
+                info!(
+                    log,
+                    "Missed call detected - polling-only mode, the poll will text: {} ({status})",
+                    call.call_sid
+                );
+            } else {
+                warn!(
+                    log,
+                    "Unrecognised DialCallStatus {:?} for {}: recorded, leaving it to the poll",
+                    status.as_str(),
+                    call.call_sid
+                );
+            }
+            in_background(ctx, env, log, what, move |db| async move {
+                calls::record_dial_result(&db, &call, &status).await
+            });
+        }
+        AfterDial::SettleAnswered => {
+            info!(log, "Call {} was answered ({status})", call.call_sid);
+            in_background(ctx, env, log, what, move |db| async move {
+                calls::settle_without_text(&db, &call, by, Outcome::Answered, Some(&status)).await
+            });
+        }
+    }
 }
 
 /// Phase 1: record the call and read the number's settings in one statement, within
@@ -186,7 +262,7 @@ async fn incoming_call(
             copy
         }
     };
-    voice::incoming_twiml(app_url, business.as_ref(), from, to).unwrap_or_else(|| {
+    voice::incoming_twiml(app_url, business.as_ref(), call_sid, from, to).unwrap_or_else(|| {
         warn!(
             PHASE_1,
             "{} is not a configured, enabled number: telling the caller it is not in service",
@@ -196,9 +272,15 @@ async fn incoming_call(
     })
 }
 
-/// Runs database work after the TwiML has gone back to Twilio (`waitUntil` allows 30 s).
-fn in_background<Work, Fut, T>(ctx: &Context, env: &Env, what: String, work: Work)
-where
+/// Runs database work after the TwiML has gone back to Twilio (`waitUntil` allows 30 s); a failure
+/// is logged under `log`.
+pub(super) fn in_background<Work, Fut, T>(
+    ctx: &Context,
+    env: &Env,
+    log: Log,
+    what: String,
+    work: Work,
+) where
     Work: FnOnce(database::Client) -> Fut + 'static,
     Fut: Future<Output = Result<T, DbError>> + 'static,
 {
@@ -227,7 +309,7 @@ where
             Err(error) => Err(error),
         };
         if let Err(error) = outcome {
-            error!(PHASE_2, "Could not {what}: {error}");
+            error!(log, "Could not {what}: {error}");
         }
     });
 }

@@ -11,7 +11,8 @@ use tokio_postgres::Row;
 
 /// Phase 1 in one round trip: look the called number up and, when it is in service, record the
 /// call. `ON CONFLICT DO NOTHING` makes Twilio's retries neither duplicate nor reset the row, and the
-/// INSERT keeps the statement out of Hyperdrive's cache. A call from the phone the number forwards
+/// INSERT keeps the statement out of Hyperdrive's cache. A screened number's call is recorded as
+/// `screened`: its forward's completion alone proves nothing. A call from the phone the number forwards
 /// to is not forwarded (it would ring the caller), so it is settled here as `own_number`.
 pub async fn record_incoming(
     db: &Client,
@@ -26,8 +27,8 @@ pub async fn record_incoming(
                      SELECT {} FROM business_numbers WHERE twilio_number = $3
                  ), recorded AS (
                      INSERT INTO active_calls (call_sid, from_number, to_number, dial_timeout_secs,
-                         outcome, processed, processed_at, processed_by)
-                     SELECT $1, $2, twilio_number, dial_timeout_secs,
+                         screened, outcome, processed, processed_at, processed_by)
+                     SELECT $1, $2, twilio_number, dial_timeout_secs, screen_calls,
                             CASE WHEN forward_to = $2 THEN 'own_number' END, forward_to = $2,
                             CASE WHEN forward_to = $2 THEN now() END,
                             CASE WHEN forward_to = $2 THEN 'callback' END
@@ -243,6 +244,67 @@ pub async fn settle_if_accepted(
         )
         .await?;
     Ok(!settled.is_empty())
+}
+
+/// A person pressed a key on the screened forward of `call`: the call is noted as accepted (and
+/// recorded, when Phase 1 could not). A call already settled, or claimed for a text, is left as it
+/// is; returns whether the acceptance was recorded.
+pub async fn record_acceptance(db: &Client, call: &CallRef) -> Result<bool, DbError> {
+    let accepted = db
+        .query_typed(
+            "INSERT INTO active_calls AS c (call_sid, from_number, to_number, screened, accepted_at)
+             VALUES ($1, $2, $3, true, now())
+             ON CONFLICT (call_sid) DO UPDATE SET
+                 screened = true,
+                 accepted_at = COALESCE(c.accepted_at, now())
+             WHERE c.outcome IS NULL
+             RETURNING c.call_sid",
+            &[
+                text(&call.call_sid),
+                text(&call.from.as_str()),
+                text(&call.to.as_str()),
+            ],
+        )
+        .await?;
+    Ok(!accepted.is_empty())
+}
+
+/// The status callback says the forward of `call` was picked up: noted as `answered_at`, and when
+/// the forward is not screened the call is settled `answered` in the same statement, so the poll
+/// never asks Twilio about it. A screened pick-up proves nothing (voicemail picks up too), so it is
+/// only noted. A settled outcome is never overturned.
+pub async fn record_answered(
+    db: &Client,
+    call: &CallRef,
+    screened: bool,
+    by: ProcessedBy,
+) -> Result<(), DbError> {
+    db.query_typed(
+        "INSERT INTO active_calls AS c (call_sid, from_number, to_number, screened, answered_at,
+                 processed, processed_at, processed_by, outcome)
+             VALUES ($1, $2, $3, $4, now(), NOT $4, CASE WHEN NOT $4 THEN now() END,
+                     CASE WHEN NOT $4 THEN $5 END, CASE WHEN NOT $4 THEN 'answered' END)
+             ON CONFLICT (call_sid) DO UPDATE SET
+                 answered_at = COALESCE(c.answered_at, now()),
+                 screened = c.screened OR $4,
+                 processed = CASE WHEN c.outcome IS NULL AND NOT (c.screened OR $4)
+                                  THEN true ELSE c.processed END,
+                 processed_at = CASE WHEN c.outcome IS NULL AND NOT (c.screened OR $4)
+                                     THEN now() ELSE c.processed_at END,
+                 processed_by = CASE WHEN c.outcome IS NULL AND NOT (c.screened OR $4)
+                                     THEN $5 ELSE c.processed_by END,
+                 outcome = CASE WHEN c.outcome IS NULL AND NOT (c.screened OR $4)
+                                THEN 'answered' ELSE c.outcome END",
+        &[
+            text(&call.call_sid),
+            text(&call.from.as_str()),
+            text(&call.to.as_str()),
+            boolean(&screened),
+            text(&by.as_str()),
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Polling-only mode: Phase 2 notes what the dial did and leaves the call for the poll.

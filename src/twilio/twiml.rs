@@ -1,4 +1,4 @@
-//! TwiML answers. Everything interpolated is XML-escaped; the action URL's query is emitted in
+//! TwiML answers. Everything interpolated is XML-escaped; our URLs' queries are emitted in
 //! alphabetical order because Twilio signs the order we hand it.
 use crate::domain::{Caller, PhoneNumber};
 
@@ -19,23 +19,95 @@ pub fn escape(raw: &str) -> String {
     out
 }
 
+/// A webhook URL of ours with `query` emitted sorted by name, as Twilio signs what we hand it.
+pub fn webhook_url(app_url: &str, path: &str, query: &[(&str, &str)]) -> String {
+    let mut pairs = query.to_vec();
+    pairs.sort_by(|a, b| a.0.cmp(b.0));
+    let query = serde_urlencoded::to_string(pairs).expect("string pairs always encode");
+    format!("{app_url}{path}?{query}")
+}
+
+/// What every request about one forward carries in its URL, so its handler needs no database:
+/// the caller's and business's numbers, the caller's CallSid, and whether the forward is screened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forward<'a> {
+    pub call_sid: &'a str,
+    pub from: &'a Caller,
+    pub to: &'a PhoneNumber,
+    pub screened: bool,
+}
+
+impl Forward<'_> {
+    fn query(&self) -> Vec<(&str, &str)> {
+        let mut query = vec![
+            ("origFrom", self.from.as_str()),
+            ("origTo", self.to.as_str()),
+            ("parentCallSid", self.call_sid),
+        ];
+        if self.screened {
+            query.push(("screened", "1"));
+        }
+        query
+    }
+}
+
 /// The Phase 2 URL Twilio calls when the forward ends. The caller's and business's numbers ride
 /// along so Phase 2 can record and text the call even when Phase 1 could not reach the database.
-pub fn dial_action_url(app_url: &str, from: &Caller, to: &PhoneNumber) -> String {
-    let query = serde_urlencoded::to_string([
+pub fn dial_action_url(app_url: &str, from: &Caller, to: &PhoneNumber, screened: bool) -> String {
+    let mut query = vec![
         ("mode", "dial-result"),
         ("origFrom", from.as_str()),
         ("origTo", to.as_str()),
-    ])
-    .expect("string pairs always encode");
-    format!("{app_url}{}?{query}", crate::routes::VOICE_WEBHOOK_PATH)
+    ];
+    if screened {
+        query.push(("screened", "1"));
+    }
+    webhook_url(app_url, crate::routes::VOICE_WEBHOOK_PATH, &query)
 }
 
-pub fn dial(action_url: &str, timeout_secs: u32, forward_to: &PhoneNumber) -> String {
+/// The forwarded leg's status callback (`answered` and `completed`).
+pub fn dial_status_url(app_url: &str, forward: &Forward) -> String {
+    webhook_url(app_url, crate::routes::DIAL_STATUS_PATH, &forward.query())
+}
+
+/// The screening TwiML Twilio runs on the callee's side before bridging; `business` names whom the
+/// call is for, and `accept` makes it the URL of the key press.
+pub fn screen_url(app_url: &str, forward: &Forward, business: &str, accept: bool) -> String {
+    let mut query = forward.query();
+    query.push(("business", business));
+    if accept {
+        query.push(("step", "accept"));
+    }
+    webhook_url(app_url, crate::routes::SCREEN_PATH, &query)
+}
+
+/// Phase 1's forward: the `<Number>` always reports its answer and end to `status_url`, and with
+/// `screen_url` runs the screening TwiML before it is bridged.
+pub fn dial(
+    action_url: &str,
+    timeout_secs: u32,
+    forward_to: &PhoneNumber,
+    status_url: &str,
+    screen_url: Option<&str>,
+) -> String {
+    let screen = screen_url
+        .map(|url| format!(r#" url="{}" method="POST""#, escape(url)))
+        .unwrap_or_default();
     format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Dial action="{}" method="POST" timeout="{timeout_secs}"><Number>{}</Number></Dial></Response>"#,
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Dial action="{}" method="POST" timeout="{timeout_secs}"><Number statusCallback="{}" statusCallbackEvent="answered completed" statusCallbackMethod="POST"{screen}>{}</Number></Dial></Response>"#,
         escape(action_url),
+        escape(status_url),
         escape(forward_to.as_str())
+    )
+}
+
+/// Screening: `message` to whoever picked up, one key within `timeout_secs` to take the call
+/// (`accept_url`), else hang up, so voicemail or a declined call is never bridged.
+pub fn screen(message: &str, accept_url: &str, timeout_secs: u32) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Gather numDigits="1" timeout="{timeout_secs}" action="{}" method="POST"><Say>{}</Say></Gather><Hangup/></Response>"#,
+        escape(accept_url),
+        escape(message)
     )
 }
 
@@ -60,6 +132,7 @@ mod tests {
             "https://x.example",
             &Caller::parse("+14155550123"),
             &PhoneNumber::parse("+14155559999").unwrap(),
+            false,
         );
         assert_eq!(
             url,
@@ -68,15 +141,56 @@ mod tests {
     }
 
     #[test]
+    fn forward_urls_carry_the_call_sorted() {
+        let (from, to) = (
+            Caller::parse("+14155550123"),
+            PhoneNumber::parse("+14155559999").unwrap(),
+        );
+        let forward = Forward {
+            call_sid: "CA1",
+            from: &from,
+            to: &to,
+            screened: true,
+        };
+        let app = "https://x.example";
+        assert_eq!(
+            dial_status_url(app, &forward),
+            "https://x.example/api/webhooks/twilio/dial-status?origFrom=%2B14155550123&origTo=%2B14155559999&parentCallSid=CA1&screened=1"
+        );
+        assert_eq!(
+            screen_url(app, &forward, "Joe's & Co", true),
+            "https://x.example/api/webhooks/twilio/screen?business=Joe%27s+%26+Co&origFrom=%2B14155550123&origTo=%2B14155559999&parentCallSid=CA1&screened=1&step=accept"
+        );
+        assert!(dial_action_url(app, &from, &to, true).ends_with("&screened=1"));
+    }
+
+    #[test]
     fn dial_escapes_the_action_url() {
         let forward = PhoneNumber::parse("+14155550100").unwrap();
-        let xml = dial("https://x.example/v?a=1&b=2", 20, &forward);
+        let xml = dial(
+            "https://x.example/v?a=1&b=2",
+            20,
+            &forward,
+            "https://s?c=1&d=2",
+            None,
+        );
         assert!(
             xml.contains(r#"action="https://x.example/v?a=1&amp;b=2""#),
             "{xml}"
         );
         assert!(xml.contains(r#"timeout="20""#));
-        assert!(xml.contains("<Number>+14155550100</Number>"));
+        assert!(xml.contains(r#"statusCallback="https://s?c=1&amp;d=2""#));
+        assert!(xml.contains(">+14155550100</Number>") && !xml.contains(" url="));
+        let screened = dial(
+            "https://a",
+            20,
+            &forward,
+            "https://s",
+            Some("https://q?x=1&y=2"),
+        );
+        assert!(screened.contains(r#" url="https://q?x=1&amp;y=2" method="POST">"#));
+        let gather = screen("Call for <Joe>", "https://q?a=1&b=2", 8);
+        assert!(gather.contains(r#"<Gather numDigits="1" timeout="8" action="https://q?a=1&amp;b=2" method="POST"><Say>Call for &lt;Joe&gt;</Say></Gather><Hangup/>"#));
     }
 
     #[test]

@@ -60,6 +60,19 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }
 
+/// The public APP_URL of `spawn_public_app`.
+pub const PUBLIC_APP_URL: &str = "https://calls.example.com";
+
+/// A worker whose APP_URL is public (`PUBLIC_APP_URL`): unsigned requests are only tolerated for
+/// loopback development URLs, and Twilio signs the public URL, not the address tests post to.
+pub async fn spawn_public_app() -> TestApp {
+    spawn_app_with(Options {
+        vars: vec![("APP_URL", Some(PUBLIC_APP_URL.into()))],
+        ..Options::default()
+    })
+    .await
+}
+
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let workdir = std::env::temp_dir().join(unique("mctb-test-"));
     std::fs::create_dir_all(&workdir).unwrap();

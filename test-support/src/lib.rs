@@ -13,15 +13,20 @@ mod app;
 mod cron;
 mod database;
 mod db_proxy;
+mod forward;
 mod tls;
 mod voice;
 mod worker;
 
 pub use admin::default_text;
-pub use app::{spawn_app, spawn_app_with, CallRow, Database, Options, Reply, TestApp};
+pub use app::{
+    spawn_app, spawn_app_with, spawn_public_app, CallRow, Database, Options, Reply, TestApp,
+    PUBLIC_APP_URL,
+};
 pub use database::{fresh_test_database, OwnCluster, TempDir};
+pub use forward::{forward_query, DIAL_STATUS_PATH, SCREEN_PATH};
 pub use tls::{start_tls_cluster, TlsCluster};
-pub use twilio_double::{MessageScript, RecordedRequest, TwilioDouble};
+pub use twilio_double::{ForwardLeg, MessageScript, RecordedRequest, TwilioDouble};
 pub use voice::{call_params, call_params_from, call_sid, caller, dial_query};
 
 pub const TWILIO_NUMBER: &str = "+14155559000";

@@ -48,6 +48,18 @@ impl TestApp {
     }
 
     pub async fn dial_result_from(&self, call_sid: &str, from: &str, dial_status: &str) -> Reply {
+        self.dial_result_with(call_sid, from, dial_status, false)
+            .await
+    }
+
+    /// Phase 2 at the action URL of a number with screening on (`screened`) or off.
+    pub async fn dial_result_with(
+        &self,
+        call_sid: &str,
+        from: &str,
+        dial_status: &str,
+        screened: bool,
+    ) -> Reply {
         let mut params = call_params_from(call_sid, "in-progress", from);
         let child = format!("CA{}", "f".repeat(32));
         params.extend([
@@ -55,8 +67,11 @@ impl TestApp {
             ("DialCallSid", child.as_str()),
             ("DialCallDuration", "0"),
         ]);
-        self.post_voice(&dial_query(from, TWILIO_NUMBER), &params)
-            .await
+        let mut query = dial_query(from, TWILIO_NUMBER);
+        if screened {
+            query.push_str("&screened=1");
+        }
+        self.post_voice(&query, &params).await
     }
 }
 

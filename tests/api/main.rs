@@ -3,6 +3,7 @@
 //! the harness is the `test-support` crate.
 mod admin;
 mod cron;
+mod forward;
 mod health;
 mod readme;
 mod texting;

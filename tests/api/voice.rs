@@ -217,12 +217,7 @@ async fn phase_two_texts_even_when_phase_one_never_recorded_the_call() {
 
 #[tokio::test]
 async fn bad_or_missing_signature_is_403_and_changes_nothing() {
-    // A public APP_URL: unsigned requests are only tolerated for loopback development URLs.
-    let app = spawn_app_with(Options {
-        vars: vec![("APP_URL", Some("https://calls.example.com".into()))],
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_public_app().await;
     app.configure_default_number().await;
     let sid = call_sid(1);
     let params = call_params(&sid, "ringing");
@@ -253,7 +248,7 @@ async fn bad_or_missing_signature_is_403_and_changes_nothing() {
         .await;
 
     // The same request signed over the public URL is accepted.
-    let url = format!("https://calls.example.com{VOICE_PATH}");
+    let url = format!("{PUBLIC_APP_URL}{VOICE_PATH}");
     let good = app.twilio.sign(&url, &params);
     let accepted = app.post_voice_signed("", &params, Some(&good)).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);

@@ -1,6 +1,23 @@
 //! The requests Twilio makes to an application, sent by the double: a form POST signed with the
-//! account's auth token (`X-Twilio-Signature`), as a message status callback or an inbound SMS.
+//! account's auth token (`X-Twilio-Signature`), as a message status callback, an inbound SMS, or
+//! the requests about a forwarded leg (`<Dial><Number>`): its status callback, its screening URL
+//! and the key press of a `<Gather>` there.
+use crate::dates::rfc2822;
 use crate::TwilioDouble;
+use time::OffsetDateTime;
+
+/// The forwarded (child) leg of a caller's call, as the requests about it describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardLeg {
+    /// The caller's call (the parent leg).
+    pub parent_call_sid: String,
+    /// The forwarded leg's own CallSid.
+    pub call_sid: String,
+    /// The caller ID the forward presents: the caller's number, as `<Dial>` passes it on.
+    pub from: String,
+    /// The phone the number forwards to.
+    pub to: String,
+}
 
 impl TwilioDouble {
     /// POSTs `params` to `url` as Twilio posts a webhook: `application/x-www-form-urlencoded`,
@@ -61,6 +78,55 @@ impl TwilioDouble {
         self.post_webhook(&url, &params).await
     }
 
+    /// A forwarded leg of `parent_call_sid` from `from` to `to`, with a CallSid of its own.
+    pub fn forward_leg(&self, parent_call_sid: &str, from: &str, to: &str) -> ForwardLeg {
+        ForwardLeg {
+            parent_call_sid: parent_call_sid.to_string(),
+            call_sid: self.next_sid("CA"),
+            from: from.to_string(),
+            to: to.to_string(),
+        }
+    }
+
+    /// Posts the `<Number statusCallback>` request for `leg` reaching `status` (`in-progress` for
+    /// the `answered` event, `completed`, `no-answer`, `busy`, `failed`, `canceled` for
+    /// `completed`) to `url`; `sequence` is its SequenceNumber (0 for the first event).
+    pub async fn deliver_dial_status(
+        &self,
+        url: &str,
+        leg: &ForwardLeg,
+        status: &str,
+        duration_secs: u32,
+        sequence: u32,
+    ) -> (u16, String) {
+        let params = dial_status_params(
+            leg,
+            &self.account_sid,
+            status,
+            duration_secs,
+            sequence,
+            OffsetDateTime::now_utc(),
+        );
+        self.post_webhook(url, &params).await
+    }
+
+    /// Posts the request Twilio makes to `<Number url>` when `leg` is picked up (the screening
+    /// TwiML's URL): the standard voice parameters of the forwarded leg.
+    pub async fn deliver_screen(&self, url: &str, leg: &ForwardLeg) -> (u16, String) {
+        self.post_webhook(url, &leg_params(leg, &self.account_sid, "in-progress"))
+            .await
+    }
+
+    /// Posts a `<Gather>`'s action request on `leg` after `digits` were pressed.
+    pub async fn deliver_gather(&self, url: &str, leg: &ForwardLeg, digits: &str) -> (u16, String) {
+        let mut params = leg_params(leg, &self.account_sid, "in-progress");
+        params.extend([
+            ("Digits".to_string(), digits.to_string()),
+            ("msg".to_string(), "Gather End".to_string()),
+        ]);
+        self.post_webhook(url, &params).await
+    }
+
     /// Posts Twilio's webhook for an SMS from `from` to the account's number `to` to `url`.
     pub async fn deliver_inbound_sms(
         &self,
@@ -73,6 +139,56 @@ impl TwilioDouble {
         let params = inbound_sms_params(&sid, &self.account_sid, from, to, body);
         self.post_webhook(url, &params).await
     }
+}
+
+/// The standard parameters of a request about the forwarded leg, an outbound-dial call.
+fn leg_params(leg: &ForwardLeg, account_sid: &str, status: &str) -> Vec<(String, String)> {
+    [
+        ("AccountSid", account_sid),
+        ("ApiVersion", "2010-04-01"),
+        ("CallSid", &leg.call_sid),
+        ("CallStatus", status),
+        ("Called", &leg.to),
+        ("Caller", &leg.from),
+        ("Direction", "outbound-dial"),
+        ("From", &leg.from),
+        ("ParentCallSid", &leg.parent_call_sid),
+        ("To", &leg.to),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// What Twilio posts to a `<Number statusCallback>`: the leg's parameters, with its duration once
+/// it ended, when the event happened and its place in the sequence of the leg's callbacks.
+fn dial_status_params(
+    leg: &ForwardLeg,
+    account_sid: &str,
+    status: &str,
+    duration_secs: u32,
+    sequence: u32,
+    at: OffsetDateTime,
+) -> Vec<(String, String)> {
+    let mut params = leg_params(leg, account_sid, status);
+    params.extend([
+        (
+            "CallbackSource".to_string(),
+            "call-progress-events".to_string(),
+        ),
+        ("Timestamp".to_string(), rfc2822(at)),
+        ("SequenceNumber".to_string(), sequence.to_string()),
+    ]);
+    if status != "in-progress" {
+        params.extend([
+            ("CallDuration".to_string(), duration_secs.to_string()),
+            (
+                "Duration".to_string(),
+                duration_secs.div_ceil(60).to_string(),
+            ),
+        ]);
+    }
+    params
 }
 
 /// What Twilio posts to a message's `StatusCallback` when its status changes.
@@ -129,6 +245,26 @@ fn inbound_sms_params<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leg_reports_its_duration_only_once_it_ended() {
+        let leg = ForwardLeg {
+            parent_call_sid: "CA1".into(),
+            call_sid: "CA2".into(),
+            from: "+1".into(),
+            to: "+2".into(),
+        };
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let answered = dial_status_params(&leg, "AC1", "in-progress", 0, 0, at);
+        assert!(!answered.iter().any(|(k, _)| k == "CallDuration"));
+        let ended = dial_status_params(&leg, "AC1", "completed", 61, 1, at);
+        assert!(ended.contains(&("CallDuration".to_string(), "61".to_string())));
+        assert!(ended.contains(&("Duration".to_string(), "2".to_string())));
+        assert!(ended.contains(&(
+            "Timestamp".to_string(),
+            "Thu, 01 Jan 1970 00:00:00 +0000".to_string()
+        )));
+    }
 
     #[test]
     fn error_code_is_sent_only_when_set() {

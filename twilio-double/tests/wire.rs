@@ -594,3 +594,46 @@ async fn inbound_sms_carries_twilios_parameters() {
     assert_eq!(value(params, "NumMedia"), Some("0"));
     assert_eq!(value(params, "ApiVersion"), Some("2010-04-01"));
 }
+
+#[tokio::test]
+async fn a_forwarded_legs_requests_carry_twilios_parameters() {
+    let double = double().await;
+    let receiver = receiver().await;
+    let leg = double.forward_leg("CAparent", CALLER, "+14155550100");
+    assert!(leg.call_sid.starts_with("CA") && leg.call_sid.len() == 34);
+    assert_eq!(double.deliver_screen(&receiver.url, &leg).await.0, 200);
+    assert_eq!(double.deliver_gather(&receiver.url, &leg, "7").await.0, 200);
+    assert_eq!(
+        double
+            .deliver_dial_status(&receiver.url, &leg, "in-progress", 0, 0)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        double
+            .deliver_dial_status(&receiver.url, &leg, "no-answer", 0, 1)
+            .await
+            .0,
+        200
+    );
+    let seen = receiver.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4, "every request was signed and answered");
+    for params in &seen {
+        assert_eq!(value(params, "CallSid"), Some(leg.call_sid.as_str()));
+        assert_eq!(value(params, "ParentCallSid"), Some("CAparent"));
+        assert_eq!(value(params, "AccountSid"), Some(ACCOUNT));
+        assert_eq!(value(params, "From"), Some(CALLER));
+        assert_eq!(value(params, "To"), Some("+14155550100"));
+        assert_eq!(value(params, "Direction"), Some("outbound-dial"));
+    }
+    assert_eq!(value(&seen[1], "Digits"), Some("7"));
+    let (answered, ended) = (&seen[2], &seen[3]);
+    assert_eq!(value(answered, "CallStatus"), Some("in-progress"));
+    assert_eq!(value(answered, "SequenceNumber"), Some("0"));
+    assert_eq!(value(answered, "CallDuration"), None);
+    assert_eq!(value(ended, "CallStatus"), Some("no-answer"));
+    assert_eq!(value(ended, "SequenceNumber"), Some("1"));
+    assert_eq!(value(ended, "CallDuration"), Some("0"));
+    assert!(value(ended, "Timestamp").unwrap().ends_with(" +0000"));
+}
