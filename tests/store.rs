@@ -4,8 +4,8 @@ use missed_call_textback::domain::{
     BusinessNumberInput, CallRef, Caller, DialStatus, Outcome, PhoneNumber, ProcessedBy,
 };
 use missed_call_textback::store::calls::{
-    claim_for_text, record_incoming, record_not_sent, record_sms_failure, record_sms_sent,
-    settle_if_accepted, settle_without_text,
+    claim_for_text, record_acceptance, record_answered, record_incoming, record_not_sent,
+    record_sms_failure, record_sms_sent, settle_if_accepted, settle_without_text,
 };
 use missed_call_textback::store::{migrations, numbers, poll};
 use test_support::fresh_test_database as fresh_database;
@@ -256,4 +256,76 @@ async fn an_accepted_screened_forward_is_answered_and_never_claimed() {
         .unwrap()
         .get(0);
     assert_eq!(outcome, Outcome::Answered.as_str());
+}
+
+/// (outcome, processed_by, screened, accepted, answered) of a call's row.
+async fn marks(db: &Client, sid: &str) -> (Option<String>, Option<String>, bool, bool, bool) {
+    let row = db
+        .query_one(
+            "SELECT outcome, processed_by, screened, accepted_at IS NOT NULL,
+                    answered_at IS NOT NULL
+             FROM active_calls WHERE call_sid = $1",
+            &[&sid],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4))
+}
+
+#[tokio::test]
+async fn acceptance_and_pick_up_are_recorded_without_phase_one_and_never_overturn_an_outcome() {
+    let (_, db) = fresh_database().await;
+    add_business(&db).await;
+    let by = ProcessedBy::StatusCallback;
+    let (accepted, texted, picked_up, screened) =
+        (call("CA1"), call("CA2"), call("CA3"), call("CA4"));
+    assert!(record_acceptance(&db, &accepted).await.unwrap());
+    assert!(record_acceptance(&db, &accepted).await.unwrap(), "a repeat");
+    assert_eq!(marks(&db, "CA1").await, (None, None, true, true, false));
+
+    claim_for_text(
+        &db,
+        &texted,
+        ProcessedBy::Callback,
+        Some(&DialStatus::Completed),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        !record_acceptance(&db, &texted).await.unwrap(),
+        "claimed first"
+    );
+    record_answered(&db, &texted, false, by).await.unwrap();
+    let (outcome, processed_by, _, accepted_mark, _) = marks(&db, "CA2").await;
+    assert_eq!(
+        (outcome.as_deref(), processed_by.as_deref(), accepted_mark),
+        (Some("sending"), Some("callback"), false)
+    );
+
+    record_answered(&db, &picked_up, false, by).await.unwrap();
+    let answered = (
+        Some("answered".to_string()),
+        Some("status_callback".to_string()),
+        false,
+        false,
+        true,
+    );
+    assert_eq!(marks(&db, "CA3").await, answered);
+    record_answered(&db, &picked_up, false, by).await.unwrap();
+    assert_eq!(
+        marks(&db, "CA3").await,
+        answered,
+        "a duplicate changes nothing"
+    );
+
+    record_incoming(&db, &screened.call_sid, &screened.from, &screened.to)
+        .await
+        .unwrap();
+    record_answered(&db, &screened, true, by).await.unwrap();
+    assert_eq!(
+        marks(&db, "CA4").await,
+        (None, None, true, false, true),
+        "a screened pick-up is only noted"
+    );
 }
