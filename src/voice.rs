@@ -221,10 +221,10 @@ pub fn parse_status_callback(query: &Params, form: &Params) -> Result<StatusCall
 }
 
 /// What the status callback does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AfterStatus {
-    /// The leg ended: what Phase 2 would do with the same status.
-    Ended(AfterDial),
+    /// The leg ended with this status: what Phase 2 would do with it.
+    Ended(AfterDial, DialStatus),
     /// The leg was picked up: note it, and settle it answered unless screening must decide.
     RecordAnswered {
         settle: bool,
@@ -237,9 +237,10 @@ pub fn after_status(callback: &StatusCallback, polling_only: bool) -> AfterStatu
         ChildLeg::Answered => AfterStatus::RecordAnswered {
             settle: !callback.screened,
         },
-        ChildLeg::Ended(status) => {
-            AfterStatus::Ended(after_dial(status, callback.screened, polling_only))
-        }
+        ChildLeg::Ended(status) => AfterStatus::Ended(
+            after_dial(status, callback.screened, polling_only),
+            status.clone(),
+        ),
         ChildLeg::Other(_) => AfterStatus::Ignore,
     }
 }
@@ -548,17 +549,28 @@ mod tests {
                 "in-progress",
                 AfterStatus::RecordAnswered { settle: false },
             ),
-            (plain, "no-answer", AfterStatus::Ended(AfterDial::Text)),
-            (SCREEN_QUERY, "busy", AfterStatus::Ended(AfterDial::Text)),
+            (
+                plain,
+                "no-answer",
+                AfterStatus::Ended(AfterDial::Text, DialStatus::NoAnswer),
+            ),
+            (
+                SCREEN_QUERY,
+                "busy",
+                AfterStatus::Ended(AfterDial::Text, DialStatus::Busy),
+            ),
             (
                 plain,
                 "completed",
-                AfterStatus::Ended(AfterDial::SettleAnswered),
+                AfterStatus::Ended(AfterDial::SettleAnswered, DialStatus::Completed),
             ),
             (
                 SCREEN_QUERY,
                 "completed",
-                AfterStatus::Ended(AfterDial::SettleIfAccepted { else_text: true }),
+                AfterStatus::Ended(
+                    AfterDial::SettleIfAccepted { else_text: true },
+                    DialStatus::Completed,
+                ),
             ),
             (plain, "ringing", AfterStatus::Ignore),
         ];
@@ -567,7 +579,7 @@ mod tests {
         }
         assert_eq!(
             decide(plain, "failed", true),
-            AfterStatus::Ended(AfterDial::RecordForPoll)
+            AfterStatus::Ended(AfterDial::RecordForPoll, DialStatus::Failed)
         );
         for (form, expected) in [
             ("CallSid=CA2", "CallStatus"),

@@ -12,7 +12,7 @@ use crate::routes::voice::{forward_ended, in_background, verified_webhook, Ended
 use crate::routes::DIAL_STATUS_PATH;
 use crate::store::calls;
 use crate::twilio::twiml;
-use crate::voice::{self, AfterDial, AfterStatus, ChildLeg};
+use crate::voice::{self, AfterDial, AfterStatus};
 use worker::{Context, Env, Request};
 
 const DIAL_STATUS: Log = Log("[Dial Status]");
@@ -27,8 +27,8 @@ pub async fn dial_status(
     let callback = voice::parse_status_callback(&query, &form).map_err(ApiError::BadRequest)?;
     let after = voice::after_status(&callback, config.polling_only);
     let call = callback.call;
-    match (after, callback.leg) {
-        (AfterStatus::Ended(after), ChildLeg::Ended(status)) => {
+    match after {
+        AfterStatus::Ended(after, status) => {
             if after == AfterDial::Text {
                 info!(
                     DIAL_STATUS,
@@ -41,7 +41,7 @@ pub async fn dial_status(
             };
             forward_ended(ctx, env, &config, after, call, status, ended);
         }
-        (AfterStatus::RecordAnswered { settle }, _) => {
+        AfterStatus::RecordAnswered { settle } => {
             info!(
                 DIAL_STATUS,
                 "Forward of {} picked up{}",
@@ -57,9 +57,9 @@ pub async fn dial_status(
                 calls::record_answered(&db, &call, !settle, ProcessedBy::StatusCallback).await
             });
         }
-        (_, leg) => info!(
+        AfterStatus::Ignore => info!(
             DIAL_STATUS,
-            "Ignoring status {leg:?} of the forward of {}", call.call_sid
+            "Ignoring status {:?} of the forward of {}", callback.leg, call.call_sid
         ),
     }
     Ok(Reply::twiml(twiml::empty()))
