@@ -440,3 +440,51 @@ async fn malformed_forward_requests_are_400_with_a_reason_and_record_nothing() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(app.count_calls().await, 0);
 }
+
+#[tokio::test]
+async fn screening_works_for_calls_phase_one_could_not_record() {
+    let mut app = spawn_app_with(Options {
+        database: Database::OwnCluster,
+        ..Options::default()
+    })
+    .await;
+    app.configure_number(
+        TWILIO_NUMBER,
+        serde_json::json!({ "forward_to": FORWARD_TO, "business_name": BUSINESS, "screen_calls": true }),
+    )
+    .await;
+    // The isolate learns the number while the database is up.
+    app.incoming_call(&call_sid(0)).await;
+    app.stop_database();
+    let (accepted, ignored) = (call_sid(1), call_sid(2));
+    let from_ignored = caller(2);
+    for (sid, from) in [(&accepted, CALLER), (&ignored, from_ignored.as_str())] {
+        let reply = app.incoming_call_from(sid, from).await;
+        let attributes = number_attributes(&reply.body);
+        let screen_url = format!(
+            "{}{SCREEN_PATH}{}",
+            app.address,
+            forward_query(sid, from, true, &[("business", BUSINESS)])
+        );
+        assert_eq!(attribute(&attributes, "url"), Some(screen_url.as_str()));
+    }
+    app.start_database().await;
+    assert_eq!(
+        app.count_calls().await,
+        1,
+        "only the call before the outage"
+    );
+
+    let leg = app.forward_leg(&accepted, CALLER);
+    assert_eq!(app.screen_call(&leg, BUSINESS).await.status, 200);
+    assert_eq!(app.accept_screen(&leg, BUSINESS).await.status, 200);
+    app.dial_result_with(&accepted, CALLER, "completed", true)
+        .await;
+    app.dial_result_with(&ignored, &from_ignored, "completed", true)
+        .await;
+    app.wait_for_outcome(&accepted, Outcome::Answered).await;
+    app.wait_for_outcome(&ignored, Outcome::Texted).await;
+    let texts = app.wait_for_sms(1).await;
+    assert_eq!(texts.len(), 1);
+    assert_eq!(app.twilio.messages_to(&from_ignored).len(), 1);
+}
