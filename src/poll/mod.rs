@@ -37,6 +37,7 @@ pub struct PollSummary {
     pub checked: u32,
     pub texted: u32,
     pub answered: u32,
+    /// Nobody has picked up (or accepted a screened forward) yet: looked at again after a backoff.
     pub in_progress: u32,
     /// Twilio does not know the call (404/20404, or 403/20008 for test credentials): settled for good.
     pub cleaned_up: u32,
@@ -142,7 +143,14 @@ async fn check_one(
         );
         return Ok(());
     }
-    let verdict = match lookup(http, twilio, &call.call_sid).await {
+    if due.accepted {
+        // A person pressed a key on the screened forward: answered, and Twilio need not be asked.
+        if calls::settle_if_accepted(db, &call.call_sid, ProcessedBy::Poll, None).await? {
+            summary.answered += 1;
+        }
+        return Ok(());
+    }
+    let verdict = match lookup(http, twilio, &call.call_sid, due.screened).await {
         Ok(verdict) => verdict,
         Err(Failure::Final { status, code, .. }) => {
             settle_without_text(db, call, ProcessedBy::Poll, Outcome::NotFound, None).await?;
@@ -157,7 +165,7 @@ async fn check_one(
         }
         Err(failure) => {
             summary.errors += 1;
-            store::record_lookup_failure(db, &call.call_sid).await?;
+            store::back_off_lookup(db, &call.call_sid).await?;
             warn!(
                 LOG,
                 "Lookup of {} failed ({failure}): retrying on a later tick", call.call_sid
@@ -182,7 +190,10 @@ async fn check_one(
             settle_without_text(db, call, by, Outcome::Answered, Some(&completed)).await?;
             summary.answered += 1;
         }
-        Verdict::InProgress => summary.in_progress += 1,
+        Verdict::Undecided => {
+            store::back_off_lookup(db, &call.call_sid).await?;
+            summary.in_progress += 1;
+        }
     }
     Ok(())
 }
@@ -246,10 +257,11 @@ async fn lookup(
     http: &impl HttpClient,
     twilio: &TwilioConfig,
     call_sid: &str,
+    screened: bool,
 ) -> Result<Verdict, Failure> {
     let children =
         rest::parse_call_page(http.send(rest::list_child_calls(twilio, call_sid)).await)?;
-    if let Some(verdict) = verdict_from_children(&children.calls) {
+    if let Some(verdict) = verdict_from_children(&children.calls, screened) {
         return Ok(verdict);
     }
     let parent = rest::parse_call(http.send(rest::fetch_call(twilio, call_sid)).await)?;

@@ -34,6 +34,10 @@ pub struct DueCall {
     pub verify_since: Option<i64>,
     /// The business the text is written for; None when its number was deleted.
     pub business: Option<ClaimedBusiness>,
+    /// The forward asked whoever picked up to press a key: its being answered proves nothing.
+    pub screened: bool,
+    /// A person pressed a key on the screened forward: the call was answered.
+    pub accepted: bool,
 }
 
 const LEASE_DUE_CALLS: &str = "WITH leased AS (
@@ -48,18 +52,20 @@ const LEASE_DUE_CALLS: &str = "WITH leased AS (
                  AND (next_lookup_at IS NULL OR next_lookup_at <= now()))
                 OR (outcome = 'owed' AND next_attempt_at <= now())
                 OR (outcome = 'sending' AND claimed_at < now() - make_interval(secs => $4::int)))
-         ORDER BY received_at
+         ORDER BY COALESCE(next_attempt_at, next_lookup_at, received_at)
          LIMIT $1
          FOR UPDATE SKIP LOCKED
      ) AS due
      WHERE c.call_sid = due.call_sid
-     RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.received_at,
+     RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.screened,
+               c.accepted_at IS NOT NULL AS accepted,
+               COALESCE(c.next_attempt_at, c.next_lookup_at, c.received_at) AS due_at,
                CASE WHEN c.outcome = 'sending' OR c.sms_maybe_sent
                     THEN floor(extract(epoch FROM c.claimed_at))::int8 END AS verify_since
  )
  SELECT leased.*, b.business_name, b.sms_template
  FROM leased LEFT JOIN business_numbers b ON b.twilio_number = leased.to_number
- ORDER BY received_at";
+ ORDER BY due_at";
 
 /// A call as stored, or None for a row whose to_number is not E.164 (an old Phase 2 could record
 /// whatever its action URL said): such a call can never be texted, and the poll leaves it to
@@ -73,7 +79,9 @@ fn call_from_row(row: &Row) -> Option<CallRef> {
     })
 }
 
-/// Leases up to `limit` calls that are due, oldest first. The lease is taken by the UPDATE itself
+/// Leases up to `limit` calls that are due, in the order they became due (a call waiting out a
+/// backoff is due from its next look, not from its arrival), so whatever else is pending a call that
+/// just became due is reached within a tick or two. The lease is taken by the UPDATE itself
 /// and `SKIP LOCKED` lets overlapping runs pass each other, so no call is worked on twice at once.
 pub async fn lease_due(
     db: &Client,
@@ -100,6 +108,8 @@ pub async fn lease_due(
                 owed: row.get::<_, Option<String>>("outcome").is_some(),
                 verify_since: row.get("verify_since"),
                 business: business_from_row(row),
+                screened: row.get("screened"),
+                accepted: row.get("accepted"),
             })
         })
         .collect())
@@ -118,9 +128,10 @@ pub async fn release_leases(db: &Client, call_sids: &[String]) -> Result<(), DbE
     Ok(())
 }
 
-/// A lookup failed retryably: back off 1, 2, 4 … 16 minutes, and let any later tick take it once
+/// A lookup failed retryably, or found the call still undecided (ringing, or a screened forward
+/// nobody has accepted yet): back off 1, 2, 4 … 16 minutes, and let any later tick take it once
 /// due. The call's maximum age bounds the number of tries.
-pub async fn record_lookup_failure(db: &Client, call_sid: &str) -> Result<(), DbError> {
+pub async fn back_off_lookup(db: &Client, call_sid: &str) -> Result<(), DbError> {
     db.query_typed(
         "UPDATE active_calls
          SET next_lookup_at = now() + make_interval(secs => 60 * power(2, least(lookup_attempts, 4))::int),

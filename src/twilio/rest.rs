@@ -194,6 +194,17 @@ fn rfc2822_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<
         .ok_or_else(|| serde::de::Error::custom(format!("{raw:?} is not an RFC 2822 date")))
 }
 
+fn optional_rfc2822_seconds<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(raw) => parse_rfc2822(&raw)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("{raw:?} is not an RFC 2822 date"))),
+    }
+}
+
 /// Seconds since the Unix epoch of a date as Twilio writes it: `Tue, 24 Nov 2026 08:14:43 +0000`.
 pub fn parse_rfc2822(raw: &str) -> Option<i64> {
     let parts: Vec<&str> = raw.split_whitespace().collect();
@@ -245,11 +256,19 @@ pub struct Call {
     pub parent_call_sid: Option<String>,
     pub status: String,
     pub direction: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Seconds since the Unix epoch; None for a call not started yet (queued).
+    #[serde(default, deserialize_with = "optional_rfc2822_seconds")]
+    pub start_time: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct CallPage {
     pub calls: Vec<Call>,
+    /// Present when more calls follow on another page: a path on the API host.
+    #[serde(default)]
+    pub next_page_uri: Option<String>,
 }
 
 /// Errors after which the message can never be sent to this recipient from this number.

@@ -4,6 +4,7 @@
 mod admin;
 mod cron;
 mod health;
+mod poll_field_truth;
 mod readme;
 mod texting;
 mod voice;
