@@ -5,6 +5,7 @@ use super::calls::{business_from_row, ClaimedBusiness, STALE_CLAIM_SECS};
 use super::{int4, int8, text};
 use crate::database::{Client, DbError};
 use crate::domain::{CallRef, Caller, PhoneNumber};
+use crate::poll::reconcile::Listed;
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
 
@@ -113,6 +114,43 @@ pub async fn lease_due(
             })
         })
         .collect())
+}
+
+/// Records the calls Twilio listed that the database never saw, to an enabled configured number,
+/// as Phase 1 would have (arrival at the call's start, the number's dial timeout and screening),
+/// so the poll's verdict decides them like any other; returns the SIDs recorded. A call already
+/// known, settled or not, is left exactly as it is.
+pub async fn record_unseen(db: &Client, calls: &[Listed]) -> Result<Vec<String>, DbError> {
+    if calls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let column = |field: fn(&Listed) -> &String| calls.iter().map(field).collect::<Vec<_>>();
+    let (sids, froms, tos) = (
+        column(|c| &c.call_sid),
+        column(|c| &c.from),
+        column(|c| &c.to),
+    );
+    let started: Vec<i64> = calls.iter().map(|c| c.started).collect();
+    let rows = db
+        .query_typed(
+            "INSERT INTO active_calls (call_sid, from_number, to_number, received_at,
+                 dial_timeout_secs, screened)
+             SELECT u.call_sid, u.from_number, b.twilio_number, to_timestamp(u.started),
+                    b.dial_timeout_secs, b.screen_calls
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[])
+                  AS u(call_sid, from_number, to_number, started)
+             JOIN business_numbers b ON b.twilio_number = u.to_number AND b.enabled
+             ON CONFLICT (call_sid) DO NOTHING
+             RETURNING call_sid",
+            &[
+                (&sids, Type::TEXT_ARRAY),
+                (&froms, Type::TEXT_ARRAY),
+                (&tos, Type::TEXT_ARRAY),
+                (&started, Type::INT8_ARRAY),
+            ],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
 /// Hands back the calls a run leased, once it is done with them; settled ones are left alone.

@@ -154,10 +154,30 @@ pub fn list_child_calls(twilio: &TwilioConfig, parent_call_sid: &str) -> Outboun
     get(twilio, &format!("Calls.json?{query}"))
 }
 
+/// The account's calls that started on `since_day` (`YYYY-MM-DD`, UTC) or later, newest first,
+/// `page_size` a page: Twilio's `StartTime>=` is day-granular, so the caller filters by time.
+pub fn list_calls_since(twilio: &TwilioConfig, since_day: &str, page_size: u32) -> OutboundRequest {
+    let query = serde_urlencoded::to_string([
+        ("StartTime>=", since_day),
+        ("PageSize", &page_size.to_string()),
+    ])
+    .expect("string pairs always encode");
+    get(twilio, &format!("Calls.json?{query}"))
+}
+
+/// The page a list's `next_page_uri` names (a path on the API host).
+pub fn next_page(twilio: &TwilioConfig, next_page_uri: &str) -> OutboundRequest {
+    fetch(format!("{}{next_page_uri}", twilio.api_base_url), twilio)
+}
+
 fn get(twilio: &TwilioConfig, resource: &str) -> OutboundRequest {
+    fetch(account_url(twilio, resource), twilio)
+}
+
+fn fetch(url: String, twilio: &TwilioConfig) -> OutboundRequest {
     OutboundRequest {
         method: Method::Get,
-        url: account_url(twilio, resource),
+        url,
         headers: vec![basic_auth(twilio)],
         body: None,
     }

@@ -16,8 +16,8 @@ async fn a_lost_callback_is_texted_by_the_poll_exactly_once() {
     assert_eq!(summary.checked, 1, "{summary:?}");
     assert_eq!(summary.texted, 1, "{summary:?}");
     assert_eq!(
-        summary.twilio_requests, 2,
-        "child legs + the text: {summary:?}"
+        summary.twilio_requests, 3,
+        "child legs + the text + the first run's page of reconciliation: {summary:?}"
     );
     let row = app.call_row(&sid).await.unwrap();
     assert_eq!(row.outcome.as_deref(), Some("texted"));
@@ -437,8 +437,8 @@ async fn a_queued_message_from_an_ambiguous_send_is_adopted_and_a_lost_one_resen
         (Some(1), Some(1)),
         "{summary:?}"
     );
-    // Each looked up once; only the lost one sent again.
-    assert_eq!(summary.twilio_requests, 3, "{summary:?}");
+    // Each looked up once; only the lost one sent again (and reconciliation's one page).
+    assert_eq!(summary.twilio_requests, 4, "{summary:?}");
     assert_eq!(
         app.twilio.messages_to(&caller(1)).len(),
         1,

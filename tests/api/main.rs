@@ -6,5 +6,6 @@ mod cron;
 mod health;
 mod poll_field_truth;
 mod readme;
+mod reconcile;
 mod texting;
 mod voice;

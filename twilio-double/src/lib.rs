@@ -47,8 +47,16 @@ impl RecordedRequest {
         self.method == "POST" && self.path.ends_with("/Messages.json")
     }
 
+    /// A request about one call: the call itself, or its legs (`ParentCallSid`).
     pub fn is_call_lookup(&self) -> bool {
-        self.method == "GET" && self.path.contains("/Calls")
+        self.method == "GET"
+            && self.path.contains("/Calls")
+            && (!self.path.ends_with("/Calls.json") || self.query_value("ParentCallSid").is_some())
+    }
+
+    /// A page of the account's Calls list (not one call's legs).
+    pub fn is_calls_list(&self) -> bool {
+        self.method == "GET" && self.path.ends_with("/Calls.json") && !self.is_call_lookup()
     }
 }
 

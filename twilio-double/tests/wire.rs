@@ -385,6 +385,9 @@ async fn the_calls_list_filters_by_start_day_number_and_status_a_page_at_a_time(
     let query = serde_urlencoded::to_string([("StartTime<=", "1970-01-01")]).unwrap();
     let (_, page) = get_json(&double, &format!("Calls.json?{query}")).await;
     assert_eq!(page["calls"], serde_json::json!([]));
+    let requests = double.requests();
+    assert_eq!(requests.iter().filter(|r| r.is_calls_list()).count(), 5);
+    assert_eq!(requests.iter().filter(|r| r.is_call_lookup()).count(), 0);
 }
 
 #[tokio::test]
