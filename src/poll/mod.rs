@@ -1,9 +1,10 @@
 //! The fallback: every minute, ask Twilio about calls whose `<Dial action>` callback never came, and
 //! hand the missed ones to the same missed-call handler the fast path uses.
 //!
-//! `verdict` reads Twilio's answer, `recovery` whether a text in doubt went out, `budget` keeps a
-//! run inside its subrequest limit; this file is the run itself: lease, look up, hand over, hand
-//! back.
+//! `verdict` reads Twilio's answer, `reconcile` picks the calls the database never saw out of
+//! Twilio's Calls list, `recovery` whether a text in doubt went out, `budget` keeps a run inside its
+//! subrequest limit; this file is the run itself: reconcile (every 5 minutes), lease, look up, hand
+//! over, hand back.
 use crate::config::{PollSettings, TwilioConfig};
 use crate::database::{Client, DbError};
 use crate::domain::business::render_sms;
