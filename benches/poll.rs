@@ -99,6 +99,6 @@ async fn main() {
     }
     let uses_index = plan
         .iter()
-        .any(|l| l.contains("active_calls_unprocessed_received_at"));
-    println!("partial index active_calls_unprocessed_received_at used: {uses_index}");
+        .any(|l| l.contains("active_calls_unprocessed_due"));
+    println!("partial index active_calls_unprocessed_due used: {uses_index}");
 }

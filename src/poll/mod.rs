@@ -1,9 +1,10 @@
 //! The fallback: every minute, ask Twilio about calls whose `<Dial action>` callback never came, and
 //! hand the missed ones to the same missed-call handler the fast path uses.
 //!
-//! `verdict` reads Twilio's answer, `recovery` whether a text in doubt went out, `budget` keeps a
-//! run inside its subrequest limit; this file is the run itself: lease, look up, hand over, hand
-//! back.
+//! `verdict` reads Twilio's answer, `reconcile` picks the calls the database never saw out of
+//! Twilio's Calls list, `recovery` whether a text in doubt went out, `budget` keeps a run inside its
+//! subrequest limit; this file is the run itself: reconcile (every 5 minutes), lease, look up, hand
+//! over, hand back.
 use crate::config::{PollSettings, TwilioConfig};
 use crate::database::{Client, DbError};
 use crate::domain::business::render_sms;
@@ -13,6 +14,7 @@ use crate::log::Log;
 use crate::missed_call::{handle_missed_call, TextOutcome};
 use crate::store::calls::{self, settle_without_text};
 use crate::store::poll::{self as store, DueCall};
+use crate::store::poll_state;
 use crate::twilio::rest::{self, Failure};
 use crate::{error, info, warn};
 use budget::Counted;
@@ -21,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use verdict::{verdict_from_children, verdict_from_parent, Verdict};
 
 pub mod budget;
+pub mod reconcile;
 pub mod recovery;
 pub mod verdict;
 
@@ -32,11 +35,15 @@ const FALLBACK: Log = Log("[Check Missed Calls - FALLBACK]");
 /// when its run died; a run hands back every call it leased when it is done.
 const LEASE_SECS: u32 = 15 * 60;
 
+/// `poll_state.job` of reconciliation.
+const RECONCILE_JOB: &str = "reconcile";
+
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollSummary {
     pub checked: u32,
     pub texted: u32,
     pub answered: u32,
+    /// Nobody has picked up (or accepted a screened forward) yet: looked at again after a backoff.
     pub in_progress: u32,
     /// Twilio does not know the call (404/20404, or 403/20008 for test credentials): settled for good.
     pub cleaned_up: u32,
@@ -50,6 +57,9 @@ pub struct PollSummary {
     pub errors: u32,
     /// Due calls this run leased but left for the next tick because its Twilio budget ran out.
     pub deferred: u32,
+    /// Calls Twilio listed that the database never saw (Phase 1 and 2 could not reach it):
+    /// recorded by reconciliation, to be decided like any other.
+    pub reconciled: u32,
     /// The run leased as many calls as its budget allows, so more may be waiting behind them.
     pub more_due: bool,
     pub twilio_requests: u32,
@@ -65,6 +75,15 @@ pub async fn check_missed_calls(
         expired: store::expire_overdue(db, settings.max_call_age_secs).await? as u32,
         ..PollSummary::default()
     };
+    let http = Counted::new(http);
+    if let Err(error) = reconcile(db, &http, twilio, settings, &mut summary).await {
+        summary.errors += 1;
+        error!(
+            LOG,
+            "Database error while reconciling: {error}; trying it again in {} s",
+            reconcile::EVERY_SECS
+        );
+    }
     let due = store::lease_due(
         db,
         settings.twilio_budget,
@@ -75,7 +94,6 @@ pub async fn check_missed_calls(
     info!(LOG, "Found {} calls to check", due.len());
 
     summary.more_due = due.len() as u32 == settings.twilio_budget;
-    let http = Counted::new(http);
     for (index, due_call) in due.iter().enumerate() {
         let cost = budget::worst_case(due_call.owed, due_call.verify_since.is_some());
         if !budget::fits(http.sent(), cost, settings.twilio_budget) {
@@ -112,6 +130,68 @@ pub async fn check_missed_calls(
     Ok(summary)
 }
 
+/// Every `reconcile::EVERY_SECS`, one run lists the account's calls back to their maximum age and
+/// records those the database never saw (an outage that kept both Phase 1 and Phase 2 from it), so
+/// the verdict texts the missed ones. Costs a request per page, whatever the number of numbers,
+/// and at most a third of the run's budget.
+async fn reconcile(
+    db: &Client,
+    http: &impl HttpClient,
+    twilio: &TwilioConfig,
+    settings: &PollSettings,
+    summary: &mut PollSummary,
+) -> Result<(), DbError> {
+    let Some(now) = poll_state::claim_run(db, RECONCILE_JOB, reconcile::EVERY_SECS).await? else {
+        return Ok(());
+    };
+    let max_age = settings.max_call_age_secs;
+    let since = reconcile::start_day(now, max_age);
+    let mut request = rest::list_calls_since(twilio, &since, reconcile::PAGE_SIZE);
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        let page = match rest::parse_call_page(http.send(request).await) {
+            Ok(page) => page,
+            Err(failure) => {
+                summary.errors += 1;
+                warn!(LOG, "Reconciliation could not list Twilio's calls ({failure}): trying again in {} s", reconcile::EVERY_SECS);
+                return Ok(());
+            }
+        };
+        let recorded = store::record_unseen(
+            db,
+            &reconcile::inbound_within_age(&page.calls, now, max_age),
+        )
+        .await?;
+        if !recorded.is_empty() {
+            warn!(
+                LOG,
+                "Reconciliation: {} calls the database never saw recorded from Twilio's list: {}",
+                recorded.len(),
+                recorded.join(", ")
+            );
+        }
+        summary.reconciled += recorded.len() as u32;
+        let next = page
+            .next_page_uri
+            .filter(|_| !reconcile::reaches_past_age(&page.calls, now, max_age));
+        match next {
+            None => break,
+            Some(_) if pages >= reconcile::page_budget(settings.twilio_budget) => {
+                warn!(LOG, "Reconciliation stopped after {pages} pages of Twilio's calls (its share of the budget): older calls are not looked at");
+                break;
+            }
+            Some(uri) => request = rest::next_page(twilio, &uri),
+        }
+    }
+    info!(
+        LOG,
+        "Reconciliation: {pages} pages of calls since {since} listed, {} recorded",
+        summary.reconciled
+    );
+    Ok(())
+}
+
 /// Works one leased call. An error is this call's alone: the run counts it and goes on.
 async fn check_one(
     db: &Client,
@@ -142,7 +222,14 @@ async fn check_one(
         );
         return Ok(());
     }
-    let verdict = match lookup(http, twilio, &call.call_sid).await {
+    if due.accepted {
+        // A person pressed a key on the screened forward: answered, and Twilio need not be asked.
+        if calls::settle_if_accepted(db, &call.call_sid, ProcessedBy::Poll, None).await? {
+            summary.answered += 1;
+        }
+        return Ok(());
+    }
+    let verdict = match lookup(http, twilio, &call.call_sid, due.screened).await {
         Ok(verdict) => verdict,
         Err(Failure::Final { status, code, .. }) => {
             settle_without_text(db, call, ProcessedBy::Poll, Outcome::NotFound, None).await?;
@@ -157,7 +244,7 @@ async fn check_one(
         }
         Err(failure) => {
             summary.errors += 1;
-            store::record_lookup_failure(db, &call.call_sid).await?;
+            store::back_off_lookup(db, &call.call_sid).await?;
             warn!(
                 LOG,
                 "Lookup of {} failed ({failure}): retrying on a later tick", call.call_sid
@@ -182,7 +269,10 @@ async fn check_one(
             settle_without_text(db, call, by, Outcome::Answered, Some(&completed)).await?;
             summary.answered += 1;
         }
-        Verdict::InProgress => summary.in_progress += 1,
+        Verdict::Undecided => {
+            store::back_off_lookup(db, &call.call_sid).await?;
+            summary.in_progress += 1;
+        }
     }
     Ok(())
 }
@@ -246,10 +336,11 @@ async fn lookup(
     http: &impl HttpClient,
     twilio: &TwilioConfig,
     call_sid: &str,
+    screened: bool,
 ) -> Result<Verdict, Failure> {
     let children =
         rest::parse_call_page(http.send(rest::list_child_calls(twilio, call_sid)).await)?;
-    if let Some(verdict) = verdict_from_children(&children.calls) {
+    if let Some(verdict) = verdict_from_children(&children.calls, screened) {
         return Ok(verdict);
     }
     let parent = rest::parse_call(http.send(rest::fetch_call(twilio, call_sid)).await)?;

@@ -5,6 +5,7 @@ use super::calls::{business_from_row, ClaimedBusiness, STALE_CLAIM_SECS};
 use super::{int4, int8, text};
 use crate::database::{Client, DbError};
 use crate::domain::{CallRef, Caller, PhoneNumber};
+use crate::poll::reconcile::Listed;
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
 
@@ -34,6 +35,10 @@ pub struct DueCall {
     pub verify_since: Option<i64>,
     /// The business the text is written for; None when its number was deleted.
     pub business: Option<ClaimedBusiness>,
+    /// The forward asked whoever picked up to press a key: its being answered proves nothing.
+    pub screened: bool,
+    /// A person pressed a key on the screened forward: the call was answered.
+    pub accepted: bool,
 }
 
 const LEASE_DUE_CALLS: &str = "WITH leased AS (
@@ -48,18 +53,20 @@ const LEASE_DUE_CALLS: &str = "WITH leased AS (
                  AND (next_lookup_at IS NULL OR next_lookup_at <= now()))
                 OR (outcome = 'owed' AND next_attempt_at <= now())
                 OR (outcome = 'sending' AND claimed_at < now() - make_interval(secs => $4::int)))
-         ORDER BY received_at
+         ORDER BY COALESCE(next_attempt_at, next_lookup_at, received_at)
          LIMIT $1
          FOR UPDATE SKIP LOCKED
      ) AS due
      WHERE c.call_sid = due.call_sid
-     RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.received_at,
+     RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.screened,
+               c.accepted_at IS NOT NULL AS accepted,
+               COALESCE(c.next_attempt_at, c.next_lookup_at, c.received_at) AS due_at,
                CASE WHEN c.outcome = 'sending' OR c.sms_maybe_sent
                     THEN floor(extract(epoch FROM c.claimed_at))::int8 END AS verify_since
  )
  SELECT leased.*, b.business_name, b.sms_template
  FROM leased LEFT JOIN business_numbers b ON b.twilio_number = leased.to_number
- ORDER BY received_at";
+ ORDER BY due_at";
 
 /// A call as stored, or None for a row whose to_number is not E.164 (an old Phase 2 could record
 /// whatever its action URL said): such a call can never be texted, and the poll leaves it to
@@ -73,7 +80,9 @@ fn call_from_row(row: &Row) -> Option<CallRef> {
     })
 }
 
-/// Leases up to `limit` calls that are due, oldest first. The lease is taken by the UPDATE itself
+/// Leases up to `limit` calls that are due, in the order they became due (a call waiting out a
+/// backoff is due from its next look, not from its arrival), so whatever else is pending a call that
+/// just became due is reached within a tick or two. The lease is taken by the UPDATE itself
 /// and `SKIP LOCKED` lets overlapping runs pass each other, so no call is worked on twice at once.
 pub async fn lease_due(
     db: &Client,
@@ -100,9 +109,48 @@ pub async fn lease_due(
                 owed: row.get::<_, Option<String>>("outcome").is_some(),
                 verify_since: row.get("verify_since"),
                 business: business_from_row(row),
+                screened: row.get("screened"),
+                accepted: row.get("accepted"),
             })
         })
         .collect())
+}
+
+/// Records the calls Twilio listed that the database never saw, to an enabled configured number,
+/// as Phase 1 would have (arrival at the call's start, the number's dial timeout and screening),
+/// so the poll's verdict decides them like any other; returns the SIDs recorded. A call already
+/// known, settled or not, is left exactly as it is.
+pub async fn record_unseen(db: &Client, calls: &[Listed]) -> Result<Vec<String>, DbError> {
+    if calls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let column = |field: fn(&Listed) -> &String| calls.iter().map(field).collect::<Vec<_>>();
+    let (sids, froms, tos) = (
+        column(|c| &c.call_sid),
+        column(|c| &c.from),
+        column(|c| &c.to),
+    );
+    let started: Vec<i64> = calls.iter().map(|c| c.started).collect();
+    let rows = db
+        .query_typed(
+            "INSERT INTO active_calls (call_sid, from_number, to_number, received_at,
+                 dial_timeout_secs, screened)
+             SELECT u.call_sid, u.from_number, b.twilio_number, to_timestamp(u.started),
+                    b.dial_timeout_secs, b.screen_calls
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[])
+                  AS u(call_sid, from_number, to_number, started)
+             JOIN business_numbers b ON b.twilio_number = u.to_number AND b.enabled
+             ON CONFLICT (call_sid) DO NOTHING
+             RETURNING call_sid",
+            &[
+                (&sids, Type::TEXT_ARRAY),
+                (&froms, Type::TEXT_ARRAY),
+                (&tos, Type::TEXT_ARRAY),
+                (&started, Type::INT8_ARRAY),
+            ],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
 /// Hands back the calls a run leased, once it is done with them; settled ones are left alone.
@@ -118,9 +166,10 @@ pub async fn release_leases(db: &Client, call_sids: &[String]) -> Result<(), DbE
     Ok(())
 }
 
-/// A lookup failed retryably: back off 1, 2, 4 … 16 minutes, and let any later tick take it once
+/// A lookup failed retryably, or found the call still undecided (ringing, or a screened forward
+/// nobody has accepted yet): back off 1, 2, 4 … 16 minutes, and let any later tick take it once
 /// due. The call's maximum age bounds the number of tries.
-pub async fn record_lookup_failure(db: &Client, call_sid: &str) -> Result<(), DbError> {
+pub async fn back_off_lookup(db: &Client, call_sid: &str) -> Result<(), DbError> {
     db.query_typed(
         "UPDATE active_calls
          SET next_lookup_at = now() + make_interval(secs => 60 * power(2, least(lookup_attempts, 4))::int),

@@ -154,10 +154,30 @@ pub fn list_child_calls(twilio: &TwilioConfig, parent_call_sid: &str) -> Outboun
     get(twilio, &format!("Calls.json?{query}"))
 }
 
+/// The account's calls that started on `since_day` (`YYYY-MM-DD`, UTC) or later, newest first,
+/// `page_size` a page: Twilio's `StartTime>=` is day-granular, so the caller filters by time.
+pub fn list_calls_since(twilio: &TwilioConfig, since_day: &str, page_size: u32) -> OutboundRequest {
+    let query = serde_urlencoded::to_string([
+        ("StartTime>=", since_day),
+        ("PageSize", &page_size.to_string()),
+    ])
+    .expect("string pairs always encode");
+    get(twilio, &format!("Calls.json?{query}"))
+}
+
+/// The page a list's `next_page_uri` names (a path on the API host).
+pub fn next_page(twilio: &TwilioConfig, next_page_uri: &str) -> OutboundRequest {
+    fetch(format!("{}{next_page_uri}", twilio.api_base_url), twilio)
+}
+
 fn get(twilio: &TwilioConfig, resource: &str) -> OutboundRequest {
+    fetch(account_url(twilio, resource), twilio)
+}
+
+fn fetch(url: String, twilio: &TwilioConfig) -> OutboundRequest {
     OutboundRequest {
         method: Method::Get,
-        url: account_url(twilio, resource),
+        url,
         headers: vec![basic_auth(twilio)],
         body: None,
     }
@@ -192,6 +212,17 @@ fn rfc2822_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<
     let raw = String::deserialize(deserializer)?;
     parse_rfc2822(&raw)
         .ok_or_else(|| serde::de::Error::custom(format!("{raw:?} is not an RFC 2822 date")))
+}
+
+fn optional_rfc2822_seconds<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(raw) => parse_rfc2822(&raw)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("{raw:?} is not an RFC 2822 date"))),
+    }
 }
 
 /// Seconds since the Unix epoch of a date as Twilio writes it: `Tue, 24 Nov 2026 08:14:43 +0000`.
@@ -245,11 +276,19 @@ pub struct Call {
     pub parent_call_sid: Option<String>,
     pub status: String,
     pub direction: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Seconds since the Unix epoch; None for a call not started yet (queued).
+    #[serde(default, deserialize_with = "optional_rfc2822_seconds")]
+    pub start_time: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct CallPage {
     pub calls: Vec<Call>,
+    /// Present when more calls follow on another page: a path on the API host.
+    #[serde(default)]
+    pub next_page_uri: Option<String>,
 }
 
 /// Errors after which the message can never be sent to this recipient from this number.

@@ -1,7 +1,7 @@
 //! Helpers for the cron endpoints and triggers, and for making time pass: calls are aged by moving
 //! their timestamps in the database, never by sleeping.
 use crate::app::{Reply, TestApp};
-use crate::{CRON_SECRET, TWILIO_NUMBER};
+use crate::{CRON_SECRET, DUE, TWILIO_NUMBER};
 use missed_call_textback::poll::PollSummary;
 
 impl TestApp {
@@ -28,6 +28,14 @@ impl TestApp {
     pub async fn fire_cron(&self, cron: &str) -> Reply {
         let query = serde_urlencoded::to_string([("cron", cron)]).unwrap();
         self.get(&format!("/__scheduled?{query}")).await
+    }
+
+    /// A recorded Phase 1 whose callback never arrives, due for the poll, with Twilio scripted
+    /// to report it.
+    pub async fn lost_callback(&self, sid: &str, from: &str, parent: &str, children: &[&str]) {
+        assert_eq!(self.incoming_call_from(sid, from).await.status, 200);
+        self.age_call(sid, DUE).await;
+        self.twilio.script_call(sid, parent, children);
     }
 
     /// Moves a call's arrival into the past, as if the callback's grace had run out.

@@ -34,4 +34,7 @@ pub const FORWARD_TO: &str = "+14155550100";
 pub const CALLER: &str = "+14155550123";
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 pub const CRON_SECRET: &str = "test-cron-secret";
+/// Seconds after which a recorded call is due for the poll: well past the default 20 s dial
+/// timeout + 20 s grace.
+pub const DUE: i32 = 60;
 pub const VOICE_PATH: &str = "/api/webhooks/twilio/voice";

@@ -4,29 +4,20 @@ use missed_call_textback::domain::Outcome;
 use reqwest::Method;
 use test_support::*;
 
-/// Well past the default 20 s dial timeout + 20 s grace.
-const DUE: i32 = 60;
-
-/// A recorded Phase 1 whose callback never arrives, with Twilio scripted to report it.
-async fn lost_callback(app: &TestApp, sid: &str, from: &str, parent: &str, children: &[&str]) {
-    assert_eq!(app.incoming_call_from(sid, from).await.status, 200);
-    app.age_call(sid, DUE).await;
-    app.twilio.script_call(sid, parent, children);
-}
-
 #[tokio::test]
 async fn a_lost_callback_is_texted_by_the_poll_exactly_once() {
     let app = spawn_app().await;
     app.configure_default_number().await;
     let sid = call_sid(1);
-    lost_callback(&app, &sid, CALLER, "completed", &["no-answer"]).await;
+    app.lost_callback(&sid, CALLER, "completed", &["no-answer"])
+        .await;
 
     let summary = app.run_poll().await;
     assert_eq!(summary.checked, 1, "{summary:?}");
     assert_eq!(summary.texted, 1, "{summary:?}");
     assert_eq!(
-        summary.twilio_requests, 2,
-        "child legs + the text: {summary:?}"
+        summary.twilio_requests, 3,
+        "child legs + the text + the first run's page of reconciliation: {summary:?}"
     );
     let row = app.call_row(&sid).await.unwrap();
     assert_eq!(row.outcome.as_deref(), Some("texted"));
@@ -66,7 +57,8 @@ async fn callback_and_poll_racing_text_once_each_time() {
     for n in 0..100 {
         let sid = call_sid(n);
         let from = caller(n);
-        lost_callback(&app, &sid, &from, "completed", &["no-answer"]).await;
+        app.lost_callback(&sid, &from, "completed", &["no-answer"])
+            .await;
         let (callback, poll) = tokio::join!(
             app.dial_result_from(&sid, &from, "no-answer"),
             app.run_poll()
@@ -88,9 +80,12 @@ async fn the_child_leg_decides_answered_in_progress_and_hung_up() {
     let answered = call_sid(1);
     let ringing = call_sid(2);
     let hung_up = call_sid(3);
-    lost_callback(&app, &answered, &caller(1), "completed", &["completed"]).await;
-    lost_callback(&app, &ringing, &caller(2), "in-progress", &[]).await;
-    lost_callback(&app, &hung_up, &caller(3), "completed", &[]).await;
+    app.lost_callback(&answered, &caller(1), "completed", &["completed"])
+        .await;
+    app.lost_callback(&ringing, &caller(2), "in-progress", &[])
+        .await;
+    app.lost_callback(&hung_up, &caller(3), "completed", &[])
+        .await;
 
     let first = app.run_poll().await;
     assert_eq!(
@@ -128,8 +123,9 @@ async fn the_child_leg_decides_answered_in_progress_and_hung_up() {
         Some("hung-up-before-dial")
     );
 
-    // A later tick: the forward has now rung out.
+    // A later tick, once its backoff is over: the forward has now rung out.
     app.twilio.script_call(&ringing, "completed", &["busy"]);
+    app.end_backoff(&ringing).await;
     let second = app.run_poll().await;
     assert_eq!(
         (Some(second.checked), Some(second.texted)),
@@ -151,7 +147,8 @@ async fn unknown_sids_are_cleaned_up_and_lookup_errors_retried() {
     );
     app.age_call(&unknown, DUE).await;
     let flaky = call_sid(2);
-    lost_callback(&app, &flaky, &caller(2), "completed", &["no-answer"]).await;
+    app.lost_callback(&flaky, &caller(2), "completed", &["no-answer"])
+        .await;
     app.twilio.fail_lookups(&flaky, 1);
 
     let first = app.run_poll().await;
@@ -194,7 +191,8 @@ async fn overlapping_runs_never_share_a_call() {
     .await;
     app.configure_default_number().await;
     for n in 0..30 {
-        lost_callback(&app, &call_sid(n), &caller(n), "completed", &["no-answer"]).await;
+        app.lost_callback(&call_sid(n), &caller(n), "completed", &["no-answer"])
+            .await;
     }
     let (a, b, c) = tokio::join!(app.run_poll(), app.run_poll(), app.run_poll());
     let checked: u32 = [&a, &b, &c].iter().map(|s| s.checked).sum();
@@ -258,7 +256,8 @@ async fn old_calls_expire_and_owed_texts_are_retried_once() {
     let app = spawn_app().await;
     app.configure_default_number().await;
     let stale = call_sid(1);
-    lost_callback(&app, &stale, &caller(1), "completed", &["no-answer"]).await;
+    app.lost_callback(&stale, &caller(1), "completed", &["no-answer"])
+        .await;
     app.age_call(&stale, 3 * 3600).await;
 
     app.twilio.script_message(
@@ -354,7 +353,8 @@ async fn cron_triggers_run_their_jobs_and_unknown_ones_are_ignored() {
     let app = spawn_app().await;
     app.configure_default_number().await;
     let sid = call_sid(1);
-    lost_callback(&app, &sid, CALLER, "completed", &["canceled"]).await;
+    app.lost_callback(&sid, CALLER, "completed", &["canceled"])
+        .await;
     assert_eq!(app.fire_cron("*/1 * * * *").await.status, 200);
     let row = app.wait_for_call(&sid, |row| row.processed).await;
     assert_eq!(
@@ -437,8 +437,8 @@ async fn a_queued_message_from_an_ambiguous_send_is_adopted_and_a_lost_one_resen
         (Some(1), Some(1)),
         "{summary:?}"
     );
-    // Each looked up once; only the lost one sent again.
-    assert_eq!(summary.twilio_requests, 3, "{summary:?}");
+    // Each looked up once; only the lost one sent again (and reconciliation's one page).
+    assert_eq!(summary.twilio_requests, 4, "{summary:?}");
     assert_eq!(
         app.twilio.messages_to(&caller(1)).len(),
         1,
@@ -575,6 +575,7 @@ async fn a_database_error_on_one_call_spares_the_others_and_holds_no_lease() {
         .batch_execute("DROP TRIGGER fail_claim ON active_calls")
         .await
         .unwrap();
+    app.end_backoff(ringing).await;
     let next = app.run_poll().await;
     assert_eq!(
         (Some(next.texted), Some(next.in_progress)),

@@ -5,6 +5,8 @@ mod admin;
 mod cron;
 mod forward;
 mod health;
+mod poll_field_truth;
 mod readme;
+mod reconcile;
 mod texting;
 mod voice;

@@ -3,7 +3,8 @@
 //! served with hyper directly, each in a task of its own, so that a scripted `Drop` can close one
 //! without answering, which is what a client sees when Twilio's side of a connection dies.
 use crate::{
-    dates, phone, MessageScript, RecordedRequest, StoredMessage, TwilioDouble, API_PREFIX,
+    dates, phone, MessageScript, RecordedRequest, ScriptedCall, StoredMessage, TwilioDouble,
+    API_PREFIX,
 };
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
@@ -158,14 +159,27 @@ impl TwilioDouble {
         }
     }
 
-    fn call_json(
-        &self,
-        sid: &str,
-        parent: Option<&str>,
-        status: &str,
-        direction: &str,
-    ) -> serde_json::Value {
+    /// The call's own record (`leg` None) or its `leg`-th `outbound-dial` leg, as Twilio shows it.
+    fn call_json(&self, sid: &str, call: &ScriptedCall, leg: Option<usize>) -> serde_json::Value {
         let now = dates::rfc2822(time::OffsetDateTime::now_utc());
+        let (own_sid, parent, status, direction, to) = match leg {
+            None => (
+                sid.to_string(),
+                None,
+                &call.parent_status,
+                "inbound",
+                &call.to,
+            ),
+            Some(leg) => (
+                child_sid(sid, leg),
+                Some(sid),
+                &call.child_statuses[leg],
+                "outbound-dial",
+                &FORWARDED_TO.to_string(),
+            ),
+        };
+        let (sid, status) = (own_sid.as_str(), status.as_str());
+        let from = &call.from;
         let over = !matches!(status, "queued" | "ringing" | "in-progress");
         serde_json::json!({
             "account_sid": self.account_sid,
@@ -178,19 +192,19 @@ impl TwilioDouble {
             "duration": if over { "0" } else { "" },
             "end_time": if over { serde_json::json!(now) } else { serde_json::Value::Null },
             "forwarded_from": null,
-            "from": "+15005550006",
-            "from_formatted": "(500) 555-0006",
+            "from": from,
+            "from_formatted": from,
             "group_sid": null,
             "parent_call_sid": parent,
             "phone_number_sid": null,
             "price": null,
             "price_unit": "USD",
             "sid": sid,
-            "start_time": now,
+            "start_time": dates::rfc2822(call.started),
             "status": status,
             "subresource_uris": {},
-            "to": "+15005550006",
-            "to_formatted": "(500) 555-0006",
+            "to": to,
+            "to_formatted": to,
             "trunk_sid": null,
             "uri": format!("{API_PREFIX}{}/Calls/{sid}.json", self.account_sid),
         })
@@ -290,20 +304,7 @@ async fn list_messages(
         .collect();
     let more = listed.len() > (page + 1) * page_size;
     drop(state);
-    let uri = |page: usize| {
-        let mut query: Vec<(&str, String)> = request
-            .query
-            .iter()
-            .filter(|(name, _)| name != "Page" && name != "PageSize")
-            .map(|(name, value)| (name.as_str(), value.clone()))
-            .collect();
-        query.extend([
-            ("PageSize", page_size.to_string()),
-            ("Page", page.to_string()),
-        ]);
-        let query = serde_urlencoded::to_string(query).expect("string pairs always encode");
-        format!("{API_PREFIX}{}/Messages.json?{query}", double.account_sid)
-    };
+    let uri = |page: usize| page_uri(&double, &request, "Messages.json", page, page_size);
     list_page("messages", messages, (page, page_size, more), uri)
 }
 
@@ -321,34 +322,54 @@ fn date_sent_matches(request: &RecordedRequest, message: &StoredMessage) -> bool
         && holds("DateSent>", |day, filter| day >= filter)
 }
 
-/// `GET …/Calls.json?ParentCallSid=CA…`: the scripted call's `outbound-dial` legs.
+/// Where a scripted call's forward rings: its legs are calls to this number.
+const FORWARDED_TO: &str = "+15005550006";
+
+/// `GET …/Calls.json`: with `ParentCallSid`, that call's `outbound-dial` legs; without, every call
+/// (inbound parents and their legs), newest started first, filtered as Twilio filters: `To`,
+/// `Status`, and `StartTime>=`/`StartTime<=` by UTC day (Twilio's filter is day-granular);
+/// `PageSize` and `Page` page through them.
 async fn list_calls(
     State(double): State<TwilioDouble>,
     Extension(request): Extension<RecordedRequest>,
 ) -> Response {
-    let parent = request.query_value("ParentCallSid").unwrap_or_default();
-    if !parent.is_empty() && double.lookup_should_fail(parent) {
-        return twilio_error(500, 20500, "Internal Server Error");
+    if let Some(parent) = request.query_value("ParentCallSid") {
+        if double.lookup_should_fail(parent) {
+            return twilio_error(500, 20500, "Internal Server Error");
+        }
     }
-    let page_size = page_size(&request);
-    let scripted = double.state().calls.get(parent).cloned();
-    let calls: Vec<serde_json::Value> = scripted
-        .map(|call| {
-            call.child_statuses
-                .iter()
-                .enumerate()
-                .map(|(leg, status)| {
-                    let sid = child_sid(parent, leg);
-                    double.call_json(&sid, Some(parent), status, "outbound-dial")
-                })
-                .collect()
+    let (page, page_size) = (page_number(&request), page_size(&request));
+    let state = double.state();
+    let mut scripted: Vec<(&String, &ScriptedCall)> = state.calls.iter().collect();
+    scripted.sort_by_key(|(sid, call)| (std::cmp::Reverse(call.started), sid.as_str()));
+    let filter = |name: &str| request.query_value(name);
+    let listed: Vec<serde_json::Value> = scripted
+        .into_iter()
+        .filter(|(sid, _)| filter("ParentCallSid").is_none_or(|parent| parent == sid.as_str()))
+        .filter(|(_, call)| {
+            let day = dates::utc_day(call.started);
+            filter("StartTime>=").is_none_or(|since| day.as_str() >= since)
+                && filter("StartTime<=").is_none_or(|until| day.as_str() <= until)
         })
-        .unwrap_or_default();
-    let uri = format!(
-        "{API_PREFIX}{}/Calls.json?ParentCallSid={parent}&PageSize={page_size}&Page=0",
-        double.account_sid
-    );
-    list_page("calls", calls, (0, page_size, false), |_| uri.clone())
+        .flat_map(|(sid, call)| {
+            let own = filter("ParentCallSid").is_none().then_some(None);
+            own.into_iter()
+                .chain((0..call.child_statuses.len()).map(Some))
+                .map(|leg| double.call_json(sid, call, leg))
+                .collect::<Vec<_>>()
+        })
+        .filter(|call| filter("To").is_none_or(|to| call["to"] == to))
+        .filter(|call| filter("Status").is_none_or(|status| call["status"] == status))
+        .collect();
+    drop(state);
+    let more = listed.len() > (page + 1) * page_size;
+    let calls = listed
+        .into_iter()
+        .skip(page * page_size)
+        .take(page_size)
+        .collect();
+    let uri = |page: usize| page_uri(&double, &request, "Calls.json", page, page_size);
+    list_page("calls", calls, (page, page_size, more), uri)
 }
 
 /// `GET …/Calls/CA….json`: the scripted inbound call itself.
@@ -364,10 +385,7 @@ async fn fetch_call(
     }
     let scripted = double.state().calls.get(sid).cloned();
     match scripted {
-        Some(call) => json(
-            200,
-            double.call_json(sid, None, &call.parent_status, "inbound"),
-        ),
+        Some(call) => json(200, double.call_json(sid, &call, None)),
         None => {
             let account = &double.account_sid;
             let message = format!(
@@ -404,6 +422,28 @@ fn child_sid(parent: &str, leg: usize) -> String {
     // Deterministic so a test can tell legs apart; same shape as a real SID.
     let tail: String = parent.chars().skip(2).take(31).collect();
     format!("CA{tail}{leg:x}")
+}
+
+/// The URI of page `page` of the list `request` asked for, with its filters.
+fn page_uri(
+    double: &TwilioDouble,
+    request: &RecordedRequest,
+    resource: &str,
+    page: usize,
+    page_size: usize,
+) -> String {
+    let mut query: Vec<(&str, String)> = request
+        .query
+        .iter()
+        .filter(|(name, _)| name != "Page" && name != "PageSize")
+        .map(|(name, value)| (name.as_str(), value.clone()))
+        .collect();
+    query.extend([
+        ("PageSize", page_size.to_string()),
+        ("Page", page.to_string()),
+    ]);
+    let query = serde_urlencoded::to_string(query).expect("string pairs always encode");
+    format!("{API_PREFIX}{}/{resource}?{query}", double.account_sid)
 }
 
 /// Twilio's list envelope around page `page` of a list, holding `items`; `uri(n)` is the URI of

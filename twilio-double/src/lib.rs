@@ -48,8 +48,16 @@ impl RecordedRequest {
         self.method == "POST" && self.path.ends_with("/Messages.json")
     }
 
+    /// A request about one call: the call itself, or its legs (`ParentCallSid`).
     pub fn is_call_lookup(&self) -> bool {
-        self.method == "GET" && self.path.contains("/Calls")
+        self.method == "GET"
+            && self.path.contains("/Calls")
+            && (!self.path.ends_with("/Calls.json") || self.query_value("ParentCallSid").is_some())
+    }
+
+    /// A page of the account's Calls list (not one call's legs).
+    pub fn is_calls_list(&self) -> bool {
+        self.method == "GET" && self.path.ends_with("/Calls.json") && !self.is_call_lookup()
     }
 }
 
@@ -78,11 +86,15 @@ pub enum MessageScript {
     AcceptUnreadable,
 }
 
-/// What the Calls API knows about one inbound call: its own status and its `outbound-dial` legs.
+/// What the Calls API knows about one inbound call: its own status and its `outbound-dial` legs,
+/// who called which number, and when it started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptedCall {
     pub parent_status: String,
     pub child_statuses: Vec<String>,
+    pub from: String,
+    pub to: String,
+    pub started: time::OffsetDateTime,
 }
 
 /// A message the account has sent, as the Messages API lists it.
@@ -171,12 +183,37 @@ impl TwilioDouble {
             .push_back(script);
     }
 
+    /// A call that has just started, from and to Twilio's magic test number: what a lookup of its
+    /// SID (or its legs) answers.
     pub fn script_call(&self, call_sid: &str, parent_status: &str, child_statuses: &[&str]) {
+        self.script_inbound_call(
+            call_sid,
+            ("+15005550006", "+15005550006"),
+            Duration::ZERO,
+            parent_status,
+            child_statuses,
+        );
+    }
+
+    /// An inbound call from `from` to `to` that started `started_ago`, with its `outbound-dial`
+    /// legs: what lookups answer, and what the Calls list shows, whether or not any webhook for it
+    /// ever reached the worker.
+    pub fn script_inbound_call(
+        &self,
+        call_sid: &str,
+        (from, to): (&str, &str),
+        started_ago: Duration,
+        parent_status: &str,
+        child_statuses: &[&str],
+    ) {
         self.state().calls.insert(
             call_sid.to_string(),
             ScriptedCall {
                 parent_status: parent_status.to_string(),
                 child_statuses: child_statuses.iter().map(|s| s.to_string()).collect(),
+                from: from.to_string(),
+                to: to.to_string(),
+                started: time::OffsetDateTime::now_utc() - started_ago,
             },
         );
     }

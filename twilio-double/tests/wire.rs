@@ -305,6 +305,92 @@ async fn calls_answer_what_was_scripted() {
 }
 
 #[tokio::test]
+async fn the_calls_list_filters_by_start_day_number_and_status_a_page_at_a_time() {
+    let double = double().await;
+    let day = Duration::from_secs(86_400);
+    let sid = |n: u32| format!("CA{n:032x}");
+    double.script_inbound_call(
+        &sid(1),
+        (CALLER, OURS),
+        Duration::from_secs(60),
+        "completed",
+        &["no-answer"],
+    );
+    double.script_inbound_call(
+        &sid(2),
+        (CALLER, OURS),
+        Duration::from_secs(120),
+        "in-progress",
+        &["in-progress"],
+    );
+    double.script_inbound_call(
+        &sid(3),
+        (CALLER, "+14155559001"),
+        Duration::from_secs(180),
+        "completed",
+        &[],
+    );
+    double.script_inbound_call(&sid(4), (CALLER, OURS), 3 * day, "completed", &["busy"]);
+
+    let query = serde_urlencoded::to_string([("StartTime>=", today().as_str()), ("PageSize", "2")])
+        .unwrap();
+    let (status, first) = get_json(&double, &format!("Calls.json?{query}")).await;
+    assert_eq!(status, 200);
+    let listed = |page: &serde_json::Value| -> Vec<(String, String)> {
+        page["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["sid"].as_str().unwrap().to_string(),
+                    c["direction"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // Newest started first, each inbound call followed by its legs; the call that started 3 days
+    // ago is before today, so `StartTime>=` today leaves it out.
+    let first_calls = listed(&first);
+    assert_eq!(first_calls[0], (sid(1), "inbound".to_string()));
+    assert_eq!(first_calls[1].1, "outbound-dial");
+    assert_eq!(first["calls"][0]["from"], CALLER);
+    assert_eq!(first["calls"][0]["to"], OURS);
+    assert_eq!(
+        first["calls"][0]["parent_call_sid"],
+        serde_json::Value::Null
+    );
+    assert_eq!(first["calls"][1]["parent_call_sid"], sid(1));
+    let started = first["calls"][0]["start_time"].as_str().unwrap();
+    time::OffsetDateTime::parse(started, &time::format_description::well_known::Rfc2822).unwrap();
+    let mut all = first_calls;
+    let mut page = first;
+    while let Some(next) = page["next_page_uri"].as_str() {
+        let resource = next.split_once("/Calls.json").unwrap().1.to_string();
+        page = get_json(&double, &format!("Calls.json{resource}")).await.1;
+        all.extend(listed(&page));
+    }
+    assert_eq!(all.len(), 5, "{all:?}");
+    assert!(!all.iter().any(|(s, _)| s == &sid(4)));
+
+    let query = serde_urlencoded::to_string([("To", OURS), ("Status", "completed")]).unwrap();
+    let (_, page) = get_json(&double, &format!("Calls.json?{query}")).await;
+    assert_eq!(
+        listed(&page),
+        [
+            (sid(1), "inbound".to_string()),
+            (sid(4), "inbound".to_string())
+        ]
+    );
+    let query = serde_urlencoded::to_string([("StartTime<=", "1970-01-01")]).unwrap();
+    let (_, page) = get_json(&double, &format!("Calls.json?{query}")).await;
+    assert_eq!(page["calls"], serde_json::json!([]));
+    let requests = double.requests();
+    assert_eq!(requests.iter().filter(|r| r.is_calls_list()).count(), 5);
+    assert_eq!(requests.iter().filter(|r| r.is_call_lookup()).count(), 0);
+}
+
+#[tokio::test]
 async fn scripted_errors_come_in_order_then_sends_succeed() {
     let double = double().await;
     let form = [("To", CALLER), ("From", OURS), ("Body", "hi")];
