@@ -197,6 +197,20 @@ impl Config {
             });
             poll.max_call_age_secs = defaults.max_call_age_secs.max(shortest_age);
         }
+        // Reconciliation looks back MAX_CALL_AGE_SECS at Twilio's list; a call the cleanup already
+        // deleted would look unknown there and be recorded, and texted, a second time.
+        let cleanup_window = u64::from(poll.cleanup_after_days) * 86_400;
+        if u64::from(poll.max_call_age_secs) >= cleanup_window {
+            problems.push(ConfigError {
+                setting: "MAX_CALL_AGE_SECS",
+                problem: format!(
+                    "{} s reaches past CLEANUP_AFTER_DAYS ({} days), so a call the cleanup deleted \
+                     could be recovered from Twilio and texted again: it must be shorter",
+                    poll.max_call_age_secs, poll.cleanup_after_days
+                ),
+            });
+            poll.max_call_age_secs = defaults.max_call_age_secs;
+        }
         let polling_only = match get("POLLING_ONLY").as_deref() {
             None | Some("false" | "0" | "no") => false,
             Some("true" | "1" | "yes") => true,
@@ -473,6 +487,25 @@ mod tests {
         vars.insert("CALLBACK_GRACE_SECS", "120");
         let config = load(&vars).unwrap();
         assert_eq!(settings_with_problems(&config), vec!["MAX_CALL_AGE_SECS"]);
+    }
+
+    #[test]
+    fn a_max_call_age_reaching_past_the_cleanup_is_refused() {
+        let mut vars = full();
+        vars.insert("MAX_CALL_AGE_SECS", "172800");
+        vars.insert("CLEANUP_AFTER_DAYS", "2");
+        let config = load(&vars).unwrap();
+        assert_eq!(settings_with_problems(&config), vec!["MAX_CALL_AGE_SECS"]);
+        assert!(
+            config.problems[0].problem.contains("CLEANUP_AFTER_DAYS"),
+            "{:?}",
+            config.problems[0]
+        );
+        assert_eq!(config.poll.max_call_age_secs, 7200);
+        vars.insert("CLEANUP_AFTER_DAYS", "3");
+        let config = load(&vars).unwrap();
+        assert!(config.problems.is_empty(), "{:?}", config.problems);
+        assert_eq!(config.poll.max_call_age_secs, 172_800);
     }
 
     #[test]

@@ -17,6 +17,20 @@ fn unanswered_at_twilio(app: &TestApp, sid: &str, ago: u64) {
     );
 }
 
+/// The default number, as if it had been configured (and last changed) a day ago: reconciliation
+/// only recovers calls that came in after a number's settings last changed.
+async fn configured_a_day_ago(app: &TestApp) {
+    app.configure_default_number().await;
+    app.db
+        .execute(
+            "UPDATE business_numbers SET created_at = now() - interval '1 day',
+                                         updated_at = now() - interval '1 day'",
+            &[],
+        )
+        .await
+        .unwrap();
+}
+
 /// Makes reconciliation's 5 minutes pass.
 async fn reconciliation_due(app: &TestApp) {
     app.db
@@ -44,7 +58,7 @@ async fn a_call_lost_to_a_database_outage_in_phase_one_and_two_is_recovered_and_
         ..Options::default()
     })
     .await;
-    app.configure_default_number().await;
+    configured_a_day_ago(&app).await;
     // The isolate learns the number while the database is up.
     assert!(app.incoming_call(&call_sid(1)).await.body.contains("<Dial"));
     app.dial_result(&call_sid(1), "completed").await;
@@ -78,7 +92,7 @@ async fn a_call_lost_to_a_database_outage_in_phase_one_and_two_is_recovered_and_
 #[tokio::test]
 async fn a_call_the_system_recorded_is_never_recorded_twice_nor_texted_again() {
     let app = spawn_app().await;
-    app.configure_default_number().await;
+    configured_a_day_ago(&app).await;
     let texted = call_sid(1);
     let answered = call_sid(2);
     for sid in [&texted, &answered] {
@@ -103,7 +117,7 @@ async fn a_call_the_system_recorded_is_never_recorded_twice_nor_texted_again() {
 #[tokio::test]
 async fn reconciliation_runs_at_most_once_per_five_minutes() {
     let app = spawn_app().await;
-    app.configure_default_number().await;
+    configured_a_day_ago(&app).await;
     app.run_poll().await;
     app.run_poll().await;
     assert_eq!(list_requests(&app), 1);
@@ -120,7 +134,7 @@ async fn reconciliation_runs_at_most_once_per_five_minutes() {
 #[tokio::test]
 async fn reconciliation_never_reaches_past_the_maximum_call_age() {
     let app = spawn_app().await;
-    app.configure_default_number().await;
+    configured_a_day_ago(&app).await;
     // MAX_CALL_AGE_SECS is 2 hours by default.
     let too_old = call_sid(1);
     let young = call_sid(2);
@@ -137,7 +151,7 @@ async fn reconciliation_never_reaches_past_the_maximum_call_age() {
 #[tokio::test]
 async fn reconciliation_costs_a_request_per_page_not_per_number() {
     let app = spawn_app().await;
-    app.configure_default_number().await;
+    configured_a_day_ago(&app).await;
     for n in 0..5 {
         let number = format!("+1415555910{n}");
         let reply = app
@@ -163,4 +177,18 @@ async fn reconciliation_costs_a_request_per_page_not_per_number() {
     assert_eq!(list_requests(&app), 3);
     assert_eq!(summary.reconciled, 120, "{summary:?}");
     assert_eq!(app.count_calls().await, 120);
+}
+
+#[tokio::test]
+async fn calls_from_before_a_number_was_configured_or_reenabled_are_never_reconciled() {
+    let app = spawn_app().await;
+    // Twilio knows calls to the number from before it was configured here (another app served it,
+    // or it was disabled and callers heard "not in service"): none of them was ours to text.
+    let before = call_sid(1);
+    unanswered_at_twilio(&app, &before, 600);
+    app.configure_default_number().await;
+    let summary = app.run_poll().await;
+    assert_eq!((summary.reconciled, summary.texted), (0, 0), "{summary:?}");
+    assert!(app.call_row(&before).await.is_none());
+    assert!(app.twilio.messages_to(CALLER).is_empty());
 }
