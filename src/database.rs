@@ -100,6 +100,12 @@ pub fn configured(env: &worker::Env) -> Result<tokio_postgres::Config, ConfigErr
 #[cfg(target_arch = "wasm32")]
 pub async fn connect(env: &worker::Env) -> Result<Client, DbError> {
     let config = configured(env).map_err(|problem| DbError(problem.to_string()))?;
+    connect_to(config).await
+}
+
+/// Connects to what `configured` returned, within CONNECT_TIMEOUT.
+#[cfg(target_arch = "wasm32")]
+pub async fn connect_to(config: tokio_postgres::Config) -> Result<Client, DbError> {
     crate::edge::with_timeout(CONNECT_TIMEOUT, connect_with(config))
         .await
         .unwrap_or_else(|| {

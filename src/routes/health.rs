@@ -18,9 +18,9 @@ pub async fn health(env: &Env) -> Result<Reply, ApiError> {
             settings.push(problem.to_string());
             "misconfigured"
         }
-        Ok(_) => {
+        Ok(connection) => {
             let check = async {
-                let db = database::connect(env).await?;
+                let db = database::connect_to(connection).await?;
                 store::ping(&db).await
             };
             match with_timeout(BUDGET, check).await {
