@@ -3,6 +3,7 @@
 //! its job by `routes::Job::for_cron`. Everything else lives in its own module (see README,
 //! Layout).
 pub mod config;
+pub mod dashboard;
 pub mod database;
 pub mod domain;
 pub mod error;
@@ -21,8 +22,9 @@ mod edge;
 #[cfg(target_arch = "wasm32")]
 mod entry {
     use crate::edge;
+    use crate::error::Reply;
     use crate::log::Log;
-    use crate::routes::{self, admin, cron, dial_status, health, screen, voice, Job, Route};
+    use crate::routes::{self, admin, cron, dial_status, health, screen, stats, voice, Job, Route};
     use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
     const SCHEDULED: Log = Log("[Scheduled]");
@@ -46,6 +48,9 @@ mod entry {
             Route::DialStatus => dial_status::dial_status(request, &env, &ctx).await,
             Route::Cron(job) => cron::endpoint(&request, &env, job).await,
             Route::Numbers(asked) => admin::numbers(request, &env, asked).await,
+            Route::Stats => stats::stats(&request, &env).await,
+            Route::Dashboard => stats::dashboard(&request, &env).await,
+            Route::Root => Ok(Reply::redirect(routes::DASHBOARD_PATH)),
         };
         edge::respond(outcome, log)
     }
