@@ -135,7 +135,10 @@ pub fn tiles(stats: &Stats) -> Vec<Tile> {
             value: stats.cron.uptime.map_or_else(no_data, percent),
             target: "target ≥ 99.9 %",
             state: State::judge(stats.cron.uptime, |u| u >= 0.999),
-            caption: format!("{} runs; minutes with a finished run", stats.cron.runs),
+            caption: format!(
+                "{}; the share of minutes with a finished run",
+                plural(stats.cron.runs, "run", "runs")
+            ),
         },
         Tile {
             kpi: "table_bytes",
@@ -148,6 +151,11 @@ pub fn tiles(stats: &Stats) -> Vec<Tile> {
             caption: "active_calls with its indexes; the weekly cleanup keeps it small".into(),
         },
     ]
+}
+
+/// `1 text was`, `2 texts were`.
+fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn percent(fraction: f64) -> String {
@@ -209,7 +217,7 @@ nav a[aria-current]{background:#0969da;color:#fff;border-color:#0969da}
 .tile .target{display:block;font-size:.78em;font-weight:600}
 .tile .caption{display:block;margin-top:.3em;font-size:.75em}
 .callout{margin:12px 0;padding:10px 12px;border-radius:8px;background:#fff8c5;border:1px solid #d4a72c}
-.chart{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:8px}
+.chart{max-width:720px;background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:8px}
 .chart svg{display:block;width:100%;height:auto}
 .bar.missed{fill:#cf222e}.bar.texted{fill:#1a7f37}
 .legend span{display:inline-block;width:.8em;height:.8em;margin:0 .3em 0 .8em;vertical-align:middle}
@@ -265,13 +273,13 @@ pub fn render(stats: &Stats, recent: &[RecentCall]) -> String {
     if t.delivery.carrier_filtered > 0 {
         let _ = writeln!(
             page,
-            "<aside class=\"callout\" data-callout=\"carrier_filtered\"><strong>{} text(s) were \
-             blocked by carrier filtering</strong> (Twilio errors {}). This is not a fault of this \
+            "<aside class=\"callout\" data-callout=\"carrier_filtered\"><strong>{} blocked by \
+             carrier filtering</strong> (Twilio errors {}). This is not a fault of this \
              system nor of the callers' phones: US carriers filter texts from numbers that are not \
              registered for A2P 10DLC. Register the business's brand and campaign in the Twilio \
              console (Messaging, Regulatory Compliance); until then these texts do not arrive.\
              </aside>",
-            t.delivery.carrier_filtered,
+            plural(t.delivery.carrier_filtered, "text was", "texts were"),
             codes(&CARRIER_FILTERED_CODES)
         );
     }
@@ -355,10 +363,10 @@ fn render_chart(page: &mut String, stats: &Stats) {
         if i % label_every == 0 || i + 1 == days.len() {
             let _ = write!(
                 page,
-                "<text x=\"{:.1}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" \
+                "<text x=\"{:.1}\" y=\"{}\" font-size=\"16\" text-anchor=\"middle\" \
                  fill=\"#57606a\">{}</text>",
                 i as f64 * slot + slot / 2.0,
-                PLOT_HEIGHT + 16.0,
+                PLOT_HEIGHT + 18.0,
                 day.day.get(5..).unwrap_or(&day.day)
             );
         }
@@ -483,10 +491,10 @@ fn render_numbers(page: &mut String, stats: &Stats) {
 
 fn render_cron(page: &mut String, stats: &Stats) {
     let cron = &stats.cron;
-    let last = cron
-        .last_poll_at
-        .as_deref()
-        .map_or_else(|| "never".into(), |at| at.replacen('T', " ", 1));
+    let last = cron.last_poll_at.as_deref().map_or_else(
+        || "never".into(),
+        |at| at.replacen('T', " ", 1).replace('Z', " UTC"),
+    );
     let _ = write!(
         page,
         "<h2>Fallback poll heartbeat</h2>\n<dl class=\"cron\"><dt>Last finished run</dt>\
@@ -661,7 +669,10 @@ mod tests {
         ));
         // The business's own number is shown in full in the per-number table only.
         assert!(page.contains("<tr data-number=\"+14155559000\"><td>+14155559000</td>"));
-        assert!(page.contains("data-callout=\"carrier_filtered\""));
+        assert!(page.contains(
+            "data-callout=\"carrier_filtered\"><strong>1 text was blocked by carrier \
+             filtering</strong> (Twilio errors 30007 / 30034)."
+        ));
         assert!(!page.contains("<script"));
         assert!(page.contains("<meta name=\"viewport\""));
     }
@@ -741,7 +752,7 @@ mod tests {
         let mut stats = stats_with(&[], facts());
         stats.cron.last_poll_at = Some("2026-11-25T19:35:00Z".into());
         let page = render(&stats, &[]);
-        assert!(page.contains("<dd data-cron=\"last_poll_at\">2026-11-25 19:35:00Z</dd>"));
+        assert!(page.contains("<dd data-cron=\"last_poll_at\">2026-11-25 19:35:00 UTC</dd>"));
     }
 
     #[test]

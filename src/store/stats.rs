@@ -91,12 +91,16 @@ pub async fn window_facts(db: &Client, days: u32) -> Result<WindowFacts, DbError
                         percentile_cont(0.95) WITHIN GROUP (ORDER BY secs)
                             FILTER (WHERE path = 'poll') AS poll_p95
                  FROM texts
-             ), uptime AS (
-                 SELECT greatest(bounds.since, least(
-                            (SELECT min(started_at) FROM poll_runs),
-                            (SELECT min(received_at) FROM active_calls
-                             WHERE received_at >= bounds.since))) AS start
+             ), earliest AS (
+                 SELECT least((SELECT min(started_at) FROM poll_runs),
+                              (SELECT min(received_at) FROM active_calls
+                               WHERE received_at >= bounds.since)) AS at
                  FROM bounds
+             ), uptime AS (
+                 -- greatest() skips NULLs: without runs or calls there is no uptime window.
+                 SELECT CASE WHEN earliest.at IS NOT NULL
+                             THEN greatest(bounds.since, earliest.at) END AS start
+                 FROM bounds, earliest
              )
              SELECT to_char(bounds.now AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS as_of,
                     ARRAY(SELECT to_char(day, 'YYYY-MM-DD')

@@ -7,13 +7,14 @@
 //! - `worker`: `wrangler dev` for one test;
 //! - `db_proxy`: a relay in front of the database that can leave connections hanging;
 //! - `app`: `spawn_app()`, `TestApp`, and reading back logs, rows and texts;
-//! - `voice`, `cron`, `admin`: the helpers per endpoint family.
+//! - `voice`, `cron`, `admin`, `stats`: the helpers per endpoint family.
 mod admin;
 mod app;
 mod cron;
 mod database;
 mod db_proxy;
 mod forward;
+mod stats;
 mod tls;
 mod voice;
 mod worker;
@@ -25,6 +26,10 @@ pub use app::{
 };
 pub use database::{fresh_test_database, OwnCluster, TempDir};
 pub use forward::{forward_query, DIAL_STATUS_PATH, SCREEN_PATH};
+pub use stats::{
+    screenshot_folder, CallMix, MixedCall, Page, CALLBACK_SECS, OTHER_BUSINESS, OTHER_NUMBER,
+    POLL_SECS,
+};
 pub use tls::{start_tls_cluster, TlsCluster};
 pub use twilio_double::{ForwardLeg, MessageScript, RecordedRequest, TwilioDouble};
 pub use voice::{call_params, call_params_from, call_sid, caller, dial_query};

@@ -3,10 +3,12 @@
 //! the harness is the `test-support` crate.
 mod admin;
 mod cron;
+mod dashboard;
 mod forward;
 mod health;
 mod poll_field_truth;
 mod readme;
 mod reconcile;
+mod stats;
 mod texting;
 mod voice;
