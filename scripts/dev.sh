@@ -66,6 +66,9 @@ for _ in $(seq 1 600); do
   curl -fs "$worker_url/api/health" >/dev/null 2>&1 && break
   sleep 0.5
 done
+# What Cloudflare's */1 trigger does in production: wrangler dev runs a cron only when asked.
+(while sleep 60; do curl -fs "$worker_url/__scheduled?cron=*/1+*+*+*+*" >/dev/null 2>&1; done) </dev/null &
+pids+=($!)
 # A demo number so a simulated call has somewhere to go (the admin API, as a user would).
 curl -fs -X PUT "$worker_url/api/admin/numbers/+15005550006" -H "Authorization: Bearer $admin_token" \
   -d '{"forward_to":"+14155550100","business_name":"Demo Plumbing"}' >/dev/null
@@ -75,7 +78,7 @@ cat <<INFO
   Missed-call text-back is running locally (Ctrl-C stops everything):
     worker         $worker_url   (health: $worker_url/api/health)
     voice webhook  $worker_url/api/webhooks/twilio/voice
-    cron, by hand  $worker_url/__scheduled?cron=*/1+*+*+*+*
+    cron           every minute, as deployed; by hand: $worker_url/__scheduled?cron=*/1+*+*+*+*
     twilio double  http://127.0.0.1:$double_port   (what it was sent: /__double/requests)
     postgres       $database_url
     admin token    $admin_token     demo number +15005550006 -> +14155550100

@@ -1,6 +1,7 @@
 //! The worker's settings, read once per invocation. A missing or malformed value is reported by name
 //! so the operator sees exactly what to `wrangler secret put`.
 use crate::domain::business::DIAL_TIMEOUT_RANGE;
+use crate::routes::MESSAGE_STATUS_PATH;
 use std::fmt;
 
 pub const DEFAULT_TWILIO_API_BASE_URL: &str = "https://api.twilio.com";
@@ -16,6 +17,7 @@ pub struct Config {
     /// Bearer token of the admin API; only it needs it.
     pub admin_token: Option<Secret>,
     pub poll: PollSettings,
+    pub monitoring: MonitoringSettings,
     /// Quick rollback: Phase 2 records the dial result but only the poll sends texts.
     pub polling_only: bool,
     /// Settings that are missing or malformed but that the voice path can do without: their
@@ -47,11 +49,37 @@ impl Default for PollSettings {
     }
 }
 
+/// The cron alarm and the alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitoringSettings {
+    /// Health answers 503, and the cron alert goes out, when no poll run has finished for this
+    /// long while the deployment has calls: the design document's "missing cron executions for 5+
+    /// minutes".
+    pub cron_alarm_secs: u32,
+    /// Where alerts are POSTed as `{"text": …}` (Slack, Discord-compatible and Teams-style incoming
+    /// webhooks); without it they are log lines only. A secret: such URLs carry their token.
+    pub alert_webhook_url: Option<Secret>,
+    /// Final send failures plus undelivered texts within an hour that raise the delivery alert.
+    pub failure_alert_threshold: u32,
+}
+
+impl Default for MonitoringSettings {
+    fn default() -> Self {
+        MonitoringSettings {
+            cron_alarm_secs: 300,
+            alert_webhook_url: None,
+            failure_alert_threshold: 3,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TwilioConfig {
     pub account_sid: String,
     pub auth_token: Secret,
     pub api_base_url: String,
+    /// The `StatusCallback` of every text: `{APP_URL}/api/webhooks/twilio/message-status`.
+    pub message_status_url: String,
 }
 
 /// A token or secret: usable where it is needed (`expose`), never printed. `Debug` and `Display`
@@ -211,6 +239,34 @@ impl Config {
             });
             poll.max_call_age_secs = defaults.max_call_age_secs;
         }
+        let monitoring_defaults = MonitoringSettings::default();
+        let monitoring = MonitoringSettings {
+            cron_alarm_secs: or_default(
+                &mut problems,
+                number(
+                    "CRON_ALARM_SECS",
+                    monitoring_defaults.cron_alarm_secs,
+                    120..=86_400,
+                ),
+                monitoring_defaults.cron_alarm_secs,
+            ),
+            alert_webhook_url: get("ALERT_WEBHOOK_URL").and_then(|url| {
+                or_default(
+                    &mut problems,
+                    parse_webhook_url("ALERT_WEBHOOK_URL", &url).map(Some),
+                    None,
+                )
+            }),
+            failure_alert_threshold: or_default(
+                &mut problems,
+                number(
+                    "ALERT_FAILURE_THRESHOLD",
+                    monitoring_defaults.failure_alert_threshold,
+                    1..=10_000,
+                ),
+                monitoring_defaults.failure_alert_threshold,
+            ),
+        };
         let polling_only = match get("POLLING_ONLY").as_deref() {
             None | Some("false" | "0" | "no") => false,
             Some("true" | "1" | "yes") => true,
@@ -233,15 +289,17 @@ impl Config {
         let admin_token = secret("ADMIN_TOKEN");
 
         Ok(Config {
-            app_url,
             twilio: TwilioConfig {
                 account_sid,
                 auth_token,
                 api_base_url,
+                message_status_url: format!("{app_url}{MESSAGE_STATUS_PATH}"),
             },
+            app_url,
             cron_secret,
             admin_token,
             poll,
+            monitoring,
             polling_only,
             problems,
         })
@@ -298,6 +356,23 @@ fn parse_origin(setting: &'static str, raw: &str) -> Result<String, ConfigError>
             problem: format!("{raw:?} is not an http(s) origin such as https://example.com"),
         }),
     }
+}
+
+/// An http(s) URL to POST to, path and query allowed (incoming-webhook URLs carry their token in
+/// them), so the value is kept as a `Secret` and the problem never quotes it.
+fn parse_webhook_url(setting: &'static str, raw: &str) -> Result<Secret, ConfigError> {
+    let host = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .unwrap_or("");
+    if host.is_empty() || raw.contains(char::is_whitespace) {
+        return Err(ConfigError {
+            setting,
+            problem: "is not an http(s) URL (alerts go to the log only)".to_string(),
+        });
+    }
+    Ok(Secret(raw.to_string()))
 }
 
 /// Whether the worker is served from this machine only (`make dev`, the tests): the one case in
@@ -430,6 +505,54 @@ mod tests {
             let error = required_secret(token, name).unwrap_err();
             assert_eq!(error.to_string(), format!("setting {name}: is not set"));
         }
+    }
+
+    #[test]
+    fn monitoring_settings_default_and_validate() {
+        let config = load(&full()).unwrap();
+        assert_eq!(config.monitoring, MonitoringSettings::default());
+        assert_eq!(config.monitoring.cron_alarm_secs, 300);
+        assert_eq!(
+            config.twilio.message_status_url,
+            "https://calls.example.com/api/webhooks/twilio/message-status"
+        );
+
+        let mut vars = full();
+        vars.insert("CRON_ALARM_SECS", "600");
+        vars.insert("ALERT_FAILURE_THRESHOLD", "10");
+        vars.insert(
+            "ALERT_WEBHOOK_URL",
+            "https://hooks.example.com/services/T0/B0/s3cr3t",
+        );
+        let config = load(&vars).unwrap();
+        assert_eq!(config.monitoring.cron_alarm_secs, 600);
+        assert_eq!(config.monitoring.failure_alert_threshold, 10);
+        let url = config.monitoring.alert_webhook_url.as_ref().unwrap();
+        assert_eq!(
+            url.expose(),
+            "https://hooks.example.com/services/T0/B0/s3cr3t"
+        );
+        assert!(!format!("{config:?}").contains("s3cr3t"));
+        assert!(config.problems.is_empty());
+
+        let mut vars = full();
+        vars.insert("CRON_ALARM_SECS", "30");
+        vars.insert("ALERT_FAILURE_THRESHOLD", "0");
+        vars.insert("ALERT_WEBHOOK_URL", "hooks.example.com/s3cr3t");
+        let config = load(&vars).unwrap();
+        assert_eq!(config.monitoring, MonitoringSettings::default());
+        let mut wrong = settings_with_problems(&config);
+        wrong.sort_unstable();
+        assert_eq!(
+            wrong,
+            [
+                "ALERT_FAILURE_THRESHOLD",
+                "ALERT_WEBHOOK_URL",
+                "CRON_ALARM_SECS"
+            ]
+        );
+        let problems = format!("{:?}", config.problems);
+        assert!(!problems.contains("s3cr3t"), "{problems}");
     }
 
     #[test]

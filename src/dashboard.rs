@@ -6,10 +6,8 @@
 //! The tiles judge the design document's performance targets: green when met, red when not, grey
 //! when there is nothing to judge yet. Callers' numbers arrive masked (`RecentCall::caller`); the
 //! business's own numbers appear in full only in the per-number table.
-use crate::domain::stats::{
-    Counts, RecentCall, Stats, CARRIER_FILTERED_CODES, DASHBOARD_PERIODS, UNREACHABLE_CODES,
-};
-use crate::domain::{mask, ProcessedBy};
+use crate::domain::stats::{Counts, RecentCall, Stats, DASHBOARD_PERIODS};
+use crate::domain::{mask, DeliveryProblem, ProcessedBy};
 use std::fmt::Write;
 
 /// A tile's verdict against its target.
@@ -280,7 +278,7 @@ pub fn render(stats: &Stats, recent: &[RecentCall]) -> String {
              console (Messaging, Regulatory Compliance); until then these texts do not arrive.\
              </aside>",
             plural(t.delivery.carrier_filtered, "text was", "texts were"),
-            codes(&CARRIER_FILTERED_CODES)
+            codes(&DeliveryProblem::CARRIER_FILTERED)
         );
     }
     render_chart(&mut page, stats);
@@ -391,12 +389,10 @@ fn path_name(processed_by: Option<&str>) -> &'static str {
 fn delivery_text(status: Option<&str>, code: Option<i32>) -> String {
     let mut text = status.unwrap_or("—").to_string();
     if let Some(code) = code {
-        let meaning = if UNREACHABLE_CODES.contains(&code) {
-            ": unreachable or landline"
-        } else if CARRIER_FILTERED_CODES.contains(&code) {
-            ": carrier filtering (A2P 10DLC registration)"
-        } else {
-            ""
+        let meaning = match DeliveryProblem::of(code) {
+            DeliveryProblem::Unreachable => ": unreachable or landline",
+            DeliveryProblem::CarrierFiltered => ": carrier filtering (A2P 10DLC registration)",
+            DeliveryProblem::Other => "",
         };
         let _ = write!(text, " ({code}{meaning})");
     }

@@ -2,6 +2,7 @@
 //! a request is routed by `routes::route` and handed to its handler; a cron trigger is matched to
 //! its job by `routes::Job::for_cron`. Everything else lives in its own module (see README,
 //! Layout).
+pub mod alerts;
 pub mod config;
 pub mod dashboard;
 pub mod database;
@@ -24,7 +25,9 @@ mod entry {
     use crate::edge;
     use crate::error::Reply;
     use crate::log::Log;
-    use crate::routes::{self, admin, cron, dial_status, health, screen, stats, voice, Job, Route};
+    use crate::routes::{
+        self, admin, cron, dial_status, health, message_status, screen, stats, voice, Job, Route,
+    };
     use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
     const SCHEDULED: Log = Log("[Scheduled]");
@@ -46,6 +49,7 @@ mod entry {
             Route::Voice => voice::voice(request, &env, &ctx).await,
             Route::Screen => screen::screen(request, &env).await,
             Route::DialStatus => dial_status::dial_status(request, &env, &ctx).await,
+            Route::MessageStatus => message_status::message_status(request, &env, &ctx).await,
             Route::Cron(job) => cron::endpoint(&request, &env, job).await,
             Route::Numbers(asked) => admin::numbers(request, &env, asked).await,
             Route::Stats => stats::stats(&request, &env).await,

@@ -62,6 +62,7 @@ pub async fn handle_missed_call(
     };
 
     let Some(claim) = calls::claim_for_text(db, call, by, dial_status).await? else {
+        calls::count_prevented_duplicate(db, &call.call_sid).await?;
         info!(
             LOG,
             "Deduplication: SMS already sent for this call {}", call.call_sid

@@ -4,6 +4,8 @@
 pub mod business;
 pub mod call;
 pub mod dial_status;
+pub mod heartbeat;
+pub mod message_status;
 pub mod number_cache;
 pub mod outcome;
 pub mod phone_number;
@@ -12,6 +14,8 @@ pub mod stats;
 pub use business::{BusinessNumber, BusinessNumberInput};
 pub use call::{CallRef, Caller};
 pub use dial_status::DialStatus;
+pub use heartbeat::Heartbeat;
+pub use message_status::{DeliveryProblem, MessageStatus, StatusReport};
 pub use number_cache::NumberCache;
 pub use outcome::{Outcome, ProcessedBy};
 pub use phone_number::{mask, PhoneNumber};

@@ -33,12 +33,6 @@ pub const MAX_DAYS: u32 = 90;
 /// The periods the dashboard's switch offers.
 pub const DASHBOARD_PERIODS: [u32; 3] = [1, 7, 30];
 
-/// Twilio error codes for a handset that cannot receive the text, now or ever (unreachable,
-/// unknown, landline).
-pub const UNREACHABLE_CODES: [i32; 3] = [30003, 30005, 30006];
-/// Twilio error codes for carrier filtering and unregistered 10DLC traffic.
-pub const CARRIER_FILTERED_CODES: [i32; 2] = [30007, 30034];
-
 /// The `days` query parameter of `/api/stats`: an integer 1–90, 7 when absent.
 pub fn stats_days(value: Option<&str>) -> Result<u32, String> {
     let days = parse_days(value)?;

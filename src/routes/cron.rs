@@ -1,11 +1,13 @@
 //! The scheduled jobs, reachable two ways: the cron triggers in wrangler.toml, and bearer-protected
 //! endpoints for an external scheduler. Both run `run_with`.
+use crate::alerts::{self, AlertKind};
 use crate::config::Config;
-use crate::edge::{self, WorkerFetch};
+use crate::edge::{self, now_ms, WorkerFetch};
 use crate::error::{ApiError, Reply};
 use crate::log::Log;
 use crate::routes::Job;
 use crate::store::poll as store;
+use crate::store::poll_runs::{self, Trigger};
 use crate::{database, info, poll};
 use worker::{Env, Request};
 
@@ -14,25 +16,40 @@ const CLEANUP: Log = Log("[Cleanup]");
 /// What a cron trigger runs; the error is logged by the scheduled entry.
 pub async fn run(job: Job, env: &Env) -> Result<serde_json::Value, ApiError> {
     let config = edge::load_config(env)?;
-    run_with(job, env, &config).await
+    run_with(job, env, &config, Trigger::Cron).await
 }
 
-async fn run_with(job: Job, env: &Env, config: &Config) -> Result<serde_json::Value, ApiError> {
-    let db = database::connect(env).await?;
+async fn run_with(
+    job: Job,
+    env: &Env,
+    config: &Config,
+    trigger: Trigger,
+) -> Result<serde_json::Value, ApiError> {
+    let connected = database::connect(env).await;
     Ok(match job {
         Job::CheckMissedCalls => {
-            let summary =
-                poll::check_missed_calls(&db, &WorkerFetch, &config.twilio, &config.poll).await?;
+            let db = match connected {
+                Ok(db) => db,
+                Err(failure) => {
+                    let text = poll::failed_alert(&failure);
+                    let (kind, monitoring) = (AlertKind::PollFailed, &config.monitoring);
+                    alerts::raise_unrecorded(&WorkerFetch, monitoring, kind, &text, now_ms()).await;
+                    return Err(failure.into());
+                }
+            };
+            let summary = poll::run(&db, &WorkerFetch, config, trigger, now_ms()).await?;
             serde_json::json!(summary)
         }
         Job::Cleanup => {
+            let db = connected?;
             let days = config.poll.cleanup_after_days;
             let deleted = store::delete_processed(&db, days).await?;
+            let deleted_runs = poll_runs::delete_older_than(&db, days).await?;
             info!(
                 CLEANUP,
-                "Deleted {deleted} processed calls older than {days} days"
+                "Deleted {deleted} processed calls and {deleted_runs} poll runs older than {days} days"
             );
-            serde_json::json!({ "deleted": deleted })
+            serde_json::json!({ "deleted": deleted, "deleted_poll_runs": deleted_runs })
         }
     })
 }
@@ -41,6 +58,6 @@ async fn run_with(job: Job, env: &Env, config: &Config) -> Result<serde_json::Va
 pub async fn endpoint(request: &Request, env: &Env, job: Job) -> Result<Reply, ApiError> {
     let config = edge::load_config(env)?;
     edge::require_token(request, &config.cron_secret, "CRON_SECRET")?;
-    let summary = run_with(job, env, &config).await?;
+    let summary = run_with(job, env, &config, Trigger::Endpoint).await?;
     Ok(Reply::json(200, &summary))
 }

@@ -53,7 +53,7 @@ pub async fn dial_status(
                 }
             );
             let what = format!("record the answer of {}", call.call_sid);
-            in_background(ctx, env, DIAL_STATUS, what, move |db| async move {
+            in_background(ctx, env, &config, DIAL_STATUS, what, move |db| async move {
                 calls::record_answered(&db, &call, !settle, ProcessedBy::StatusCallback).await
             });
         }

@@ -1,10 +1,14 @@
-//! `GET /api/health`: whether the settings are complete and the database answers (not from
-//! Hyperdrive's cache), for uptime checks and for the operator after a deploy. It is public, so it
-//! says what is wrong without details (no host, user or server message); the details go to the log.
+//! `GET /api/health`: whether the settings are complete, the database answers (not from
+//! Hyperdrive's cache) and the cron's poll keeps running, for uptime checks and for the operator
+//! after a deploy. A poll quiet for longer than `CRON_ALARM_SECS` while there are calls is a 503
+//! naming the cron, so any uptime monitor pointed here raises the design document's "missing cron
+//! executions" alarm. It is public, so it says what is wrong without details (no host, user or
+//! server message); the details go to the log.
 use crate::edge::{self, with_timeout};
 use crate::error::{ApiError, Reply};
 use crate::routes::HEALTH_LOG as LOG;
-use crate::{database, error, store};
+use crate::store::poll_runs;
+use crate::{database, error};
 use std::time::Duration;
 use worker::Env;
 
@@ -13,6 +17,7 @@ const BUDGET: Duration = Duration::from_secs(5);
 pub async fn health(env: &Env) -> Result<Reply, ApiError> {
     let config = edge::load_config(env)?;
     let mut settings: Vec<String> = config.problems.iter().map(ToString::to_string).collect();
+    let mut heartbeat = None;
     let database = match database::configured(env) {
         Err(problem) => {
             settings.push(problem.to_string());
@@ -21,10 +26,13 @@ pub async fn health(env: &Env) -> Result<Reply, ApiError> {
         Ok(connection) => {
             let check = async {
                 let db = database::connect_to(connection).await?;
-                store::ping(&db).await
+                poll_runs::heartbeat(&db).await
             };
             match with_timeout(BUDGET, check).await {
-                Some(Ok(())) => "ok",
+                Some(Ok(beat)) => {
+                    heartbeat = Some(beat);
+                    "ok"
+                }
                 outcome => {
                     let reason = match outcome {
                         Some(Err(error)) => error.to_string(),
@@ -36,13 +44,25 @@ pub async fn health(env: &Env) -> Result<Reply, ApiError> {
             }
         }
     };
-    let healthy = database == "ok" && settings.is_empty();
+    let alarm = heartbeat
+        .as_ref()
+        .and_then(|beat| beat.cron_alarm(config.monitoring.cron_alarm_secs));
+    if let Some(reason) = &alarm {
+        error!(LOG, "{reason}");
+    }
+    let healthy = database == "ok" && settings.is_empty() && alarm.is_none();
     Ok(Reply::json(
         if healthy { 200 } else { 503 },
         &serde_json::json!({
             "status": if healthy { "ok" } else { "error" },
             "database": database,
             "settings": if settings.is_empty() { serde_json::json!("ok") } else { serde_json::json!(settings) },
+            "last_poll_at": heartbeat.as_ref().and_then(|beat| beat.last_poll_rfc3339()),
+            "cron": match (&heartbeat, &alarm) {
+                (None, _) => "unknown",
+                (Some(_), Some(reason)) => reason.as_str(),
+                (Some(_), None) => "ok",
+            },
         }),
     ))
 }

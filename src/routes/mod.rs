@@ -10,6 +10,7 @@ pub const HEALTH_PATH: &str = "/api/health";
 pub const VOICE_WEBHOOK_PATH: &str = "/api/webhooks/twilio/voice";
 pub const SCREEN_PATH: &str = "/api/webhooks/twilio/screen";
 pub const DIAL_STATUS_PATH: &str = "/api/webhooks/twilio/dial-status";
+pub const MESSAGE_STATUS_PATH: &str = "/api/webhooks/twilio/message-status";
 pub const CHECK_MISSED_CALLS_PATH: &str = "/api/cron/check-missed-calls";
 pub const CLEANUP_PATH: &str = "/api/cron/cleanup-old-calls";
 pub const NUMBERS_PATH: &str = "/api/admin/numbers";
@@ -30,6 +31,8 @@ pub mod cron;
 pub mod dial_status;
 #[cfg(target_arch = "wasm32")]
 pub mod health;
+#[cfg(target_arch = "wasm32")]
+pub mod message_status;
 #[cfg(target_arch = "wasm32")]
 pub mod screen;
 #[cfg(target_arch = "wasm32")]
@@ -81,6 +84,7 @@ pub enum Route {
     Voice,
     Screen,
     DialStatus,
+    MessageStatus,
     Cron(Job),
     Numbers(NumbersRequest),
     /// `/api/stats`: the KPIs as JSON (bearer).
@@ -95,6 +99,7 @@ pub enum Route {
 pub const HEALTH_LOG: Log = Log("[Health]");
 pub const VOICE_LOG: Log = Log("[Voice]");
 pub const CRON_LOG: Log = Log("[Cron]");
+pub const MESSAGE_STATUS_LOG: Log = Log("[Message Status]");
 pub const ADMIN_LOG: Log = Log("[Admin]");
 pub const STATS_LOG: Log = Log("[Stats]");
 /// A request no route takes.
@@ -106,6 +111,7 @@ impl Route {
         match self {
             Route::Health => HEALTH_LOG,
             Route::Voice | Route::Screen | Route::DialStatus => VOICE_LOG,
+            Route::MessageStatus => MESSAGE_STATUS_LOG,
             Route::Cron(_) => CRON_LOG,
             Route::Numbers(_) => ADMIN_LOG,
             Route::Stats | Route::Dashboard | Route::Root => STATS_LOG,
@@ -127,6 +133,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         VOICE_WEBHOOK_PATH => only(Method::Post, "POST", Route::Voice),
         SCREEN_PATH => only(Method::Post, "POST", Route::Screen),
         DIAL_STATUS_PATH => only(Method::Post, "POST", Route::DialStatus),
+        MESSAGE_STATUS_PATH => only(Method::Post, "POST", Route::MessageStatus),
         CHECK_MISSED_CALLS_PATH => only(Method::Get, "GET", Route::Cron(Job::CheckMissedCalls)),
         CLEANUP_PATH => only(Method::Delete, "DELETE", Route::Cron(Job::Cleanup)),
         NUMBERS_PATH => only(Method::Get, "GET", Route::Numbers(NumbersRequest::List)),
@@ -180,6 +187,7 @@ mod tests {
             (Method::Post, VOICE_WEBHOOK_PATH, Route::Voice),
             (Method::Post, SCREEN_PATH, Route::Screen),
             (Method::Post, DIAL_STATUS_PATH, Route::DialStatus),
+            (Method::Post, MESSAGE_STATUS_PATH, Route::MessageStatus),
             (
                 Method::Get,
                 CHECK_MISSED_CALLS_PATH,

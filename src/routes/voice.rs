@@ -4,7 +4,8 @@
 //! happens, so the caller is always connected or told something. Two steps here serve the other
 //! Twilio webhooks too: `verified_webhook` (read and check the signature) and `forward_ended` (the
 //! work after a forward ended, shared with the status callback).
-use crate::config::Config;
+use crate::alerts;
+use crate::config::{Config, MonitoringSettings, TwilioConfig};
 use crate::database::{self, DbError};
 use crate::domain::{CallRef, Caller, DialStatus, NumberCache, Outcome, PhoneNumber, ProcessedBy};
 use crate::edge::{self, now_ms, with_timeout, WorkerFetch};
@@ -19,6 +20,7 @@ use crate::voice::{self, AfterDial, VoiceRequest, APOLOGY, NOT_IN_SERVICE};
 use crate::{error, info, warn};
 use std::cell::RefCell;
 use std::future::Future;
+use std::rc::Rc;
 use std::time::Duration;
 use worker::{Context, Delay, Env, Request};
 
@@ -36,6 +38,9 @@ pub(super) const DATABASE_BUDGET: Duration = Duration::from_secs(3);
 /// inside waitUntil's 30 s.
 const CONNECT_RETRY_PAUSES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
 const WORK_BUDGET: Duration = Duration::from_secs(13);
+/// The look at the cron's heartbeat after the work, and an alert's POST when it finds the cron
+/// quiet.
+const CRON_CHECK_BUDGET: Duration = Duration::from_secs(12);
 
 thread_local! {
     /// Business numbers seen recently by this isolate, so a database outage does not cut callers off.
@@ -158,13 +163,13 @@ pub(super) fn forward_ended(
 ) {
     let what = format!("process {}", call.call_sid);
     let Ended { by, log } = ended;
-    let twilio = config.twilio.clone();
+    let texting = Texting::from(config);
     match after {
-        AfterDial::Text => in_background(ctx, env, log, what, move |db| async move {
-            handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&status)).await
+        AfterDial::Text => in_background(ctx, env, config, log, what, move |db| async move {
+            texting.text(&db, &call, by, &status).await
         }),
         AfterDial::SettleIfAccepted { else_text } => {
-            in_background(ctx, env, log, what, move |db| async move {
+            in_background(ctx, env, config, log, what, move |db| async move {
                 if calls::settle_if_accepted(&db, &call.call_sid, by, Some(&status)).await? {
                     info!(
                         log,
@@ -181,10 +186,7 @@ pub(super) fn forward_ended(
                     "Missed call detected - nobody accepted the screened forward: {} ({status})",
                     call.call_sid
                 );
-                let texted =
-                    handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&status))
-                        .await?;
-                if texted == TextOutcome::AlreadyHandled {
+                if texting.text(&db, &call, by, &status).await? == TextOutcome::AlreadyHandled {
                     // An acceptance that landed between the two statements: it settles now.
                     calls::settle_if_accepted(&db, &call.call_sid, by, Some(&status)).await?;
                 }
@@ -206,16 +208,48 @@ pub(super) fn forward_ended(
                     call.call_sid
                 );
             }
-            in_background(ctx, env, log, what, move |db| async move {
+            in_background(ctx, env, config, log, what, move |db| async move {
                 calls::record_dial_result(&db, &call, &status).await
             });
         }
         AfterDial::SettleAnswered => {
             info!(log, "Call {} was answered ({status})", call.call_sid);
-            in_background(ctx, env, log, what, move |db| async move {
+            in_background(ctx, env, config, log, what, move |db| async move {
                 calls::settle_without_text(&db, &call, by, Outcome::Answered, Some(&status)).await
             });
         }
+    }
+}
+
+/// What a webhook needs to text a caller: the account, and the alert settings for a text that
+/// fails for good.
+struct Texting {
+    twilio: TwilioConfig,
+    monitoring: MonitoringSettings,
+}
+
+impl Texting {
+    fn from(config: &Config) -> Texting {
+        Texting {
+            twilio: config.twilio.clone(),
+            monitoring: config.monitoring.clone(),
+        }
+    }
+
+    /// The missed-call handler, then the delivery alert when the text failed for good.
+    async fn text(
+        &self,
+        db: &database::Client,
+        call: &CallRef,
+        by: ProcessedBy,
+        status: &DialStatus,
+    ) -> Result<TextOutcome, DbError> {
+        let outcome =
+            handle_missed_call(db, &WorkerFetch, &self.twilio, call, by, Some(status)).await?;
+        if matches!(outcome, TextOutcome::Failed { .. }) {
+            alerts::after_delivery_failure(db, &WorkerFetch, &self.monitoring).await?;
+        }
+        Ok(outcome)
     }
 }
 
@@ -275,39 +309,64 @@ async fn incoming_call(
 }
 
 /// Runs database work after the TwiML has gone back to Twilio (`waitUntil` allows 30 s); a failure
-/// is logged under `log`.
+/// is logged under `log`. Every webhook's background work ends with a look at the cron's
+/// heartbeat (`alerts::check_cron`), after the work so it never delays a text.
 pub(super) fn in_background<Work, Fut, T>(
     ctx: &Context,
     env: &Env,
+    config: &Config,
     log: Log,
     what: String,
     work: Work,
 ) where
-    Work: FnOnce(database::Client) -> Fut + 'static,
+    Work: FnOnce(Rc<database::Client>) -> Fut + 'static,
     Fut: Future<Output = Result<T, DbError>> + 'static,
 {
     let env = env.clone();
+    let monitoring = config.monitoring.clone();
     ctx.wait_until(async move {
         // A database that is briefly away gets two more chances inside waitUntil's 30 s, since
         // Twilio will not send this callback again.
         let mut connected = database::connect(&env).await;
+        let mut retried = false;
         for pause in CONNECT_RETRY_PAUSES {
             if connected.is_ok() {
                 break;
             }
+            retried = true;
             Delay::from(pause).await;
             connected = database::connect(&env).await;
         }
         let outcome = match connected {
-            Ok(db) => with_timeout(WORK_BUDGET, work(db))
-                .await
-                .unwrap_or_else(|| {
-                    Err(DbError(format!(
-                        "no answer from the database within {} s",
-                        WORK_BUDGET.as_secs()
-                    )))
-                })
-                .map(|_| ()),
+            Ok(db) => {
+                let db = Rc::new(db);
+                let done = with_timeout(WORK_BUDGET, work(db.clone()))
+                    .await
+                    .unwrap_or_else(|| {
+                        Err(DbError(format!(
+                            "no answer from the database within {} s",
+                            WORK_BUDGET.as_secs()
+                        )))
+                    })
+                    .map(|_| ());
+                // Only when the work went well on the first connection: then the time left
+                // inside waitUntil (30 - 4 - 13 s) covers the check and an alert's POST.
+                if done.is_ok() && !retried {
+                    let check = alerts::check_cron(&db, &WorkerFetch, &monitoring);
+                    match with_timeout(CRON_CHECK_BUDGET, check).await {
+                        Some(Ok(())) => {}
+                        Some(Err(error)) => {
+                            warn!(log, "Could not check the cron's heartbeat: {error}")
+                        }
+                        None => warn!(
+                            log,
+                            "The cron's heartbeat check took over {} s: skipped",
+                            CRON_CHECK_BUDGET.as_secs()
+                        ),
+                    }
+                }
+                done
+            }
             Err(error) => Err(error),
         };
         if let Err(error) = outcome {

@@ -5,8 +5,9 @@
 use super::{boolean, int4, numbers, text};
 use crate::database::{Client, DbError};
 use crate::domain::{
-    BusinessNumber, CallRef, Caller, DialStatus, Outcome, PhoneNumber, ProcessedBy,
+    BusinessNumber, CallRef, Caller, DialStatus, MessageStatus, Outcome, PhoneNumber, ProcessedBy,
 };
+use tokio_postgres::types::Type;
 use tokio_postgres::Row;
 
 /// Phase 1 in one round trip: look the called number up and, when it is in service, record the
@@ -361,4 +362,85 @@ pub async fn adopt_sent_message(
         )
         .await?;
     Ok(!adopted.is_empty())
+}
+
+/// What a message status callback did to the call whose text it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusRecord {
+    /// The call's text now has this status.
+    Recorded { call_sid: String },
+    /// A repeat, or a status older than the one stored: left as it was.
+    Unchanged { call_sid: String },
+    /// No call has this MessageSid (a text sent by something else on the account, or a call
+    /// the cleanup deleted).
+    Unknown,
+}
+
+/// Records the latest status of the text `message_sid`. Only a status from the list `replaces`
+/// (the ones before it, `MessageStatus::replaces`) is overwritten, in the same statement, so
+/// callbacks that arrive out of order or twice never move it backwards.
+pub async fn record_message_status(
+    db: &Client,
+    message_sid: &str,
+    status: &MessageStatus,
+    error_code: Option<i32>,
+) -> Result<StatusRecord, DbError> {
+    let replaces = status.replaces();
+    let row = db
+        .query_typed_one(
+            "WITH updated AS (
+                 UPDATE active_calls
+                 SET sms_status = $2, sms_error_code = $3, sms_status_at = now(),
+                     sms_delivered_at = CASE WHEN $2 = 'delivered' THEN now() END
+                 WHERE sms_sid = $1 AND (sms_status IS NULL OR sms_status = ANY($4))
+                 RETURNING call_sid
+             )
+             SELECT (SELECT call_sid FROM updated) AS updated,
+                    (SELECT call_sid FROM active_calls WHERE sms_sid = $1) AS known",
+            &[
+                text(&message_sid),
+                text(&status.as_str()),
+                int4(&error_code),
+                (&replaces, Type::TEXT_ARRAY),
+            ],
+        )
+        .await?;
+    Ok(
+        match (
+            row.get::<_, Option<String>>("updated"),
+            row.get::<_, Option<String>>("known"),
+        ) {
+            (Some(call_sid), _) => StatusRecord::Recorded { call_sid },
+            (None, Some(call_sid)) => StatusRecord::Unchanged { call_sid },
+            (None, None) => StatusRecord::Unknown,
+        },
+    )
+}
+
+/// A claim was lost on a call whose text had already been claimed (texted, in flight, or owed a
+/// retry): one duplicate text prevented, counted on the call (the design document's
+/// "deduplication triggers").
+pub async fn count_prevented_duplicate(db: &Client, call_sid: &str) -> Result<(), DbError> {
+    db.query_typed(
+        "UPDATE active_calls SET dedup_prevented = dedup_prevented + 1
+         WHERE call_sid = $1 AND sms_attempts > 0",
+        &[text(&call_sid)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Texts that failed for good or were not delivered within the last hour: what the delivery
+/// alert compares with its threshold. A plain read: a minute of Hyperdrive's cache is harmless.
+pub async fn recent_delivery_failures(db: &Client) -> Result<i64, DbError> {
+    let row = db
+        .query_typed_one(
+            "SELECT count(*) AS failures FROM active_calls
+             WHERE (outcome = 'failed' AND processed AND processed_at > now() - interval '1 hour')
+                OR (sms_status IN ('undelivered', 'failed')
+                    AND sms_status_at > now() - interval '1 hour')",
+            &[],
+        )
+        .await?;
+    Ok(row.get("failures"))
 }

@@ -4,7 +4,6 @@
 //! stale are plain SELECTs, and each file's doc says which those are.
 //!
 //! A new statement goes in the file of the table it changes; a new table gets a file.
-use crate::database::{Client, DbError};
 use tokio_postgres::types::{ToSql, Type};
 
 pub mod calls;
@@ -12,6 +11,7 @@ pub mod calls;
 pub mod migrations;
 pub mod numbers;
 pub mod poll;
+pub mod poll_runs;
 pub mod poll_state;
 pub mod stats;
 
@@ -33,11 +33,4 @@ fn int8(value: &(dyn ToSql + Sync)) -> Param<'_> {
 
 fn boolean(value: &(dyn ToSql + Sync)) -> Param<'_> {
     (value, Type::BOOL)
-}
-
-/// Health: `random()` is volatile, so Hyperdrive cannot answer this from its cache and a reply
-/// proves the database itself is there.
-pub async fn ping(db: &Client) -> Result<(), DbError> {
-    db.simple_query("SELECT random()").await?;
-    Ok(())
 }

@@ -8,11 +8,12 @@
 //! carries the database's clock, so a cached answer shows its age.
 use super::int4;
 use crate::database::{Client, DbError};
-use crate::domain::mask;
-use crate::domain::stats::{
-    CallGroup, Latency, RecentCall, WindowFacts, CARRIER_FILTERED_CODES, UNREACHABLE_CODES,
-};
+use crate::domain::stats::{CallGroup, Latency, RecentCall, WindowFacts};
+use crate::domain::{mask, DeliveryProblem};
 use tokio_postgres::types::Type;
+
+/// `to_char`'s pattern for RFC 3339 in UTC (`2026-11-25T19:35:32Z`), after `AT TIME ZONE 'UTC'`.
+const RFC3339: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
 
 /// How many calls the dashboard lists.
 pub const RECENT_CALLS: i64 = 50;
@@ -20,7 +21,8 @@ pub const RECENT_CALLS: i64 = 50;
 /// The window's calls grouped by UTC day, number, outcome and path, with their delivery counts.
 pub async fn call_groups(db: &Client, days: u32) -> Result<Vec<CallGroup>, DbError> {
     let days = days as i32;
-    let (unreachable, filtered) = (&UNREACHABLE_CODES[..], &CARRIER_FILTERED_CODES[..]);
+    let unreachable = &DeliveryProblem::UNREACHABLE[..];
+    let filtered = &DeliveryProblem::CARRIER_FILTERED[..];
     let rows = db
         .query_typed(
             "SELECT to_char(c.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
@@ -72,7 +74,8 @@ pub async fn window_facts(db: &Client, days: u32) -> Result<WindowFacts, DbError
     let days = days as i32;
     let row = db
         .query_typed_one(
-            "WITH bounds AS (
+            &format!(
+                "WITH bounds AS (
                  SELECT now() AS now, now() - make_interval(days => $1) AS since
              ), texts AS (
                  SELECT CASE WHEN c.processed_by IN ('callback', 'status_callback') THEN 'callback'
@@ -102,20 +105,21 @@ pub async fn window_facts(db: &Client, days: u32) -> Result<WindowFacts, DbError
                              THEN greatest(bounds.since, earliest.at) END AS start
                  FROM bounds, earliest
              )
-             SELECT to_char(bounds.now AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS as_of,
+             SELECT to_char(bounds.now AT TIME ZONE 'UTC', {RFC3339}) AS as_of,
                     ARRAY(SELECT to_char(day, 'YYYY-MM-DD')
                           FROM generate_series((bounds.since AT TIME ZONE 'UTC')::date::timestamp,
                                                (bounds.now AT TIME ZONE 'UTC')::date::timestamp,
                                                interval '1 day') AS day) AS days,
                     latency.*,
                     (SELECT to_char(max(finished_at) AT TIME ZONE 'UTC',
-                                    'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM poll_runs) AS last_poll_at,
+                                    {RFC3339}) FROM poll_runs) AS last_poll_at,
                     (SELECT count(*) FROM poll_runs WHERE finished_at >= bounds.since) AS runs,
                     (SELECT count(DISTINCT date_trunc('minute', finished_at)) FROM poll_runs
                      WHERE finished_at >= uptime.start) AS minutes_with_run,
                     floor(extract(epoch FROM bounds.now - uptime.start) / 60)::int8 AS uptime_minutes,
                     pg_total_relation_size('active_calls') AS table_bytes
-             FROM bounds, latency, uptime",
+             FROM bounds, latency, uptime"
+            ),
             &[int4(&days)],
         )
         .await?;

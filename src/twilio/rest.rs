@@ -98,15 +98,21 @@ fn basic_auth(twilio: &TwilioConfig) -> (String, String) {
     ("Authorization".to_string(), format!("Basic {credentials}"))
 }
 
+/// A text from the business number `from` to `to`; Twilio reports its delivery to
+/// `message_status_url` (sent, delivered, undelivered, failed).
 pub fn send_message(
     twilio: &TwilioConfig,
     to: &PhoneNumber,
     from: &PhoneNumber,
     body: &str,
 ) -> OutboundRequest {
-    let form =
-        serde_urlencoded::to_string([("To", to.as_str()), ("From", from.as_str()), ("Body", body)])
-            .expect("string pairs always encode");
+    let form = serde_urlencoded::to_string([
+        ("To", to.as_str()),
+        ("From", from.as_str()),
+        ("Body", body),
+        ("StatusCallback", &twilio.message_status_url),
+    ])
+    .expect("string pairs always encode");
     OutboundRequest {
         method: Method::Post,
         url: account_url(twilio, "Messages.json"),
@@ -371,6 +377,8 @@ mod tests {
             account_sid: "AC0123456789abcdef0123456789abcdef".to_string(),
             auth_token: crate::config::Secret::new("secret"),
             api_base_url: "http://127.0.0.1:9".to_string(),
+            message_status_url: "https://calls.example.com/api/webhooks/twilio/message-status"
+                .to_string(),
         }
     }
 
@@ -400,7 +408,10 @@ mod tests {
         );
         assert_eq!(
             request.body.as_deref(),
-            Some("To=%2B14155550123&From=%2B14155559999&Body=Hi+%26+bye")
+            Some(
+                "To=%2B14155550123&From=%2B14155559999&Body=Hi+%26+bye&StatusCallback=\
+                 https%3A%2F%2Fcalls.example.com%2Fapi%2Fwebhooks%2Ftwilio%2Fmessage-status"
+            )
         );
         let auth = &request
             .headers

@@ -7,25 +7,30 @@
 //! - `worker`: `wrangler dev` for one test;
 //! - `db_proxy`: a relay in front of the database that can leave connections hanging;
 //! - `app`: `spawn_app()`, `TestApp`, and reading back logs, rows and texts;
-//! - `voice`, `cron`, `admin`, `stats`: the helpers per endpoint family.
+//! - `alert_sink`: a receiver for the alerts the worker POSTs to ALERT_WEBHOOK_URL;
+//! - `voice`, `cron`, `admin`, `monitoring`, `stats`: the helpers per endpoint family.
 mod admin;
+mod alert_sink;
 mod app;
 mod cron;
 mod database;
 mod db_proxy;
 mod forward;
+mod monitoring;
 mod stats;
 mod tls;
 mod voice;
 mod worker;
 
 pub use admin::default_text;
+pub use alert_sink::AlertSink;
 pub use app::{
     spawn_app, spawn_app_with, spawn_public_app, CallRow, Database, Options, Reply, TestApp,
     PUBLIC_APP_URL,
 };
 pub use database::{fresh_test_database, OwnCluster, TempDir};
 pub use forward::{forward_query, DIAL_STATUS_PATH, SCREEN_PATH};
+pub use monitoring::Delivery;
 pub use stats::{
     screenshot_folder, CallMix, MixedCall, Page, CALLBACK_SECS, OTHER_BUSINESS, OTHER_NUMBER,
     POLL_SECS,
@@ -43,3 +48,4 @@ pub const CRON_SECRET: &str = "test-cron-secret";
 /// timeout + 20 s grace.
 pub const DUE: i32 = 60;
 pub const VOICE_PATH: &str = "/api/webhooks/twilio/voice";
+pub const MESSAGE_STATUS_PATH: &str = "/api/webhooks/twilio/message-status";

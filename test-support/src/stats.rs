@@ -235,6 +235,7 @@ impl TestApp {
                 .deliver_status(&message, status, error_code)
                 .await;
             assert_eq!(code, 200, "{body}");
+            self.wait_for_delivery(&call.sid, status).await;
         }
 
         for (call, hours_ago, secs_to_text) in [
@@ -258,21 +259,10 @@ impl TestApp {
         mix
     }
 
-    /// Waits for the repeated claim's count to reach `count` (recorded after the answer).
+    /// Waits for the call's count of lost claims to reach `count` (recorded after the answer).
     pub async fn wait_for_dedup_prevented(&self, call_sid: &str, count: i32) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            let row = self
-                .db
-                .query_one(
-                    "SELECT dedup_prevented FROM active_calls WHERE call_sid = $1",
-                    &[&call_sid],
-                )
-                .await
-                .unwrap();
-            if row.get::<_, i32>(0) >= count {
-                return;
-            }
+        while self.delivery(call_sid).await.dedup_prevented < count {
             assert!(
                 std::time::Instant::now() < deadline,
                 "dedup_prevented of {call_sid} never reached {count}:\n{}",

@@ -342,7 +342,10 @@ async fn cleanup_deletes_exactly_the_old_processed_calls() {
     assert_eq!(app.count_calls().await, 4);
     let reply = app.cleanup_old_calls().await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.json(), serde_json::json!({ "deleted": 2 }));
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({ "deleted": 2, "deleted_poll_runs": 0 })
+    );
     assert!(app.call_row("CArecent_processed").await.is_some());
     assert!(app.call_row("CAold_unprocessed").await.is_some());
     assert_eq!(app.count_calls().await, 2);
@@ -363,14 +366,14 @@ async fn cron_triggers_run_their_jobs_and_unknown_ones_are_ignored() {
     );
 
     app.db
-        .execute(
-            "UPDATE active_calls SET processed_at = now() - interval '8 days'",
-            &[],
+        .batch_execute(
+            "UPDATE active_calls SET processed_at = now() - interval '8 days';
+             UPDATE poll_runs SET started_at = now() - interval '8 days';",
         )
         .await
         .unwrap();
     assert_eq!(app.fire_cron("0 4 * * 1").await.status, 200);
-    app.assert_logged("[Cleanup] Deleted 1 processed calls older than 7 days")
+    app.assert_logged("[Cleanup] Deleted 1 processed calls and 1 poll runs older than 7 days")
         .await;
     assert_eq!(app.count_calls().await, 0);
 

@@ -8,7 +8,9 @@ async fn health_is_ok_through_workerd() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         reply.json(),
-        serde_json::json!({ "status": "ok", "database": "ok", "settings": "ok" })
+        serde_json::json!({
+            "status": "ok", "database": "ok", "settings": "ok", "last_poll_at": null, "cron": "ok"
+        })
     );
 }
 
@@ -45,7 +47,10 @@ async fn health_is_503_when_the_database_is_unreachable_and_keeps_the_details_in
     // Public: no host, port, user or server message.
     assert_eq!(
         reply.json(),
-        serde_json::json!({ "status": "error", "database": "unreachable", "settings": "ok" })
+        serde_json::json!({
+            "status": "error", "database": "unreachable", "settings": "ok", "last_poll_at": null,
+            "cron": "unknown"
+        })
     );
     app.assert_logged("[Health] database unreachable: ").await;
 }
@@ -226,4 +231,69 @@ async fn unknown_routes_404_and_wrong_methods_405() {
         )
         .await;
     assert_eq!(wrong.status, 405);
+}
+
+/// The design document's "alert on missing cron executions for 5+ minutes", for any uptime monitor:
+/// health names the last finished poll run, and turns 503 naming the cron when none finished within
+/// CRON_ALARM_SECS while there are calls. Time passes by moving the runs' timestamps.
+#[tokio::test]
+async fn health_shows_the_last_poll_and_turns_503_when_the_cron_goes_quiet() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    assert_eq!(app.incoming_call(&call_sid(1)).await.status, 200);
+    let fresh = app.health().await;
+    assert_eq!(
+        fresh.status, 200,
+        "a call seconds old is no alarm: {}",
+        fresh.body
+    );
+    assert_eq!(fresh.json()["last_poll_at"], serde_json::Value::Null);
+
+    app.run_poll().await;
+    let polled = app.health().await.json();
+    let last = polled["last_poll_at"].as_str().expect("an RFC 3339 time");
+    assert_eq!(last.len(), "2026-11-25T19:35:32Z".len(), "{last}");
+    assert!(last.ends_with('Z') && last.as_bytes()[10] == b'T', "{last}");
+    assert_eq!(polled["cron"], "ok");
+
+    app.age_poll_runs(290).await;
+    assert_eq!(app.health().await.status, 200, "inside the 300 s alarm");
+    app.age_poll_runs(20).await;
+    let quiet = app.health().await;
+    assert_eq!(quiet.status, 503, "{}", quiet.body);
+    let reason = quiet.json()["cron"].as_str().unwrap().to_string();
+    assert!(
+        reason.contains("the cron has not finished a poll run for 5 minutes"),
+        "{reason}"
+    );
+    assert_eq!(quiet.json()["database"], "ok");
+    app.assert_logged("[Health] the cron has not finished a poll run")
+        .await;
+
+    app.run_poll().await;
+    assert_eq!(app.health().await.status, 200, "a new run ends the alarm");
+}
+
+#[tokio::test]
+async fn a_deployment_whose_cron_never_ran_alarms_once_its_first_call_is_old() {
+    let app = spawn_app_with(Options {
+        vars: vec![("CRON_ALARM_SECS", Some("600".into()))],
+        ..Options::default()
+    })
+    .await;
+    app.configure_default_number().await;
+    assert_eq!(
+        app.health().await.status,
+        200,
+        "no calls: nothing to poll for"
+    );
+    assert_eq!(app.incoming_call(&call_sid(1)).await.status, 200);
+    app.pass_time(590).await;
+    assert_eq!(app.health().await.status, 200, "CRON_ALARM_SECS is 600");
+    app.pass_time(20).await;
+    let quiet = app.health().await;
+    assert_eq!(quiet.status, 503, "{}", quiet.body);
+    let reason = quiet.json()["cron"].as_str().unwrap().to_string();
+    assert!(reason.contains("never finished a poll run"), "{reason}");
+    assert!(reason.contains("CRON_ALARM_SECS is 600"), "{reason}");
 }

@@ -2,10 +2,12 @@
 //! route family, and `texting` for the missed-call handler that the fast path and the poll share;
 //! the harness is the `test-support` crate.
 mod admin;
+mod alerts;
 mod cron;
 mod dashboard;
 mod forward;
 mod health;
+mod message_status;
 mod poll_field_truth;
 mod readme;
 mod reconcile;

@@ -1,0 +1,246 @@
+//! Alerts: the cron gone quiet, texts failing or not delivered, a poll run that failed. Each kind
+//! goes out at most once an hour across all isolates (claimed in `poll_state` as `alert:<kind>`),
+//! always as an `[Alert] …` log line, and as `{"text": …}` POSTed to `ALERT_WEBHOOK_URL` when it is
+//! set (Slack, Discord-compatible and Teams-style incoming webhooks take that shape). Alerts are
+//! raised only from background work and from the poll, never on the way to a TwiML answer.
+use crate::config::{MonitoringSettings, Secret};
+use crate::database::{Client, DbError};
+use crate::domain::Heartbeat;
+use crate::http::{HttpClient, Method, OutboundRequest};
+use crate::log::Log;
+use crate::store::{calls, poll_runs, poll_state};
+use crate::{error, info, warn};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+const LOG: Log = Log("[Alert]");
+
+/// At most one alert of a kind this often.
+pub const ALERT_EVERY_SECS: u32 = 60 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertKind {
+    CronStale,
+    DeliveryFailures,
+    PollFailed,
+}
+
+impl AlertKind {
+    /// The `poll_state.job` that records when this kind last went out.
+    fn job(self) -> &'static str {
+        match self {
+            AlertKind::CronStale => "alert:cron_stale",
+            AlertKind::DeliveryFailures => "alert:delivery_failures",
+            AlertKind::PollFailed => "alert:poll_failed",
+        }
+    }
+}
+
+/// The POST of an alert to an incoming webhook.
+pub fn webhook_request(url: &Secret, text: &str) -> OutboundRequest {
+    OutboundRequest {
+        method: Method::Post,
+        url: url.expose().to_string(),
+        headers: vec![("Content-Type".to_string(), "application/json".to_string())],
+        body: Some(serde_json::json!({ "text": text }).to_string()),
+    }
+}
+
+/// The delivery alert's text, when `failures` in the last hour reach the threshold.
+pub fn delivery_alert(failures: i64, threshold: u32) -> Option<String> {
+    (failures >= i64::from(threshold)).then(|| {
+        format!(
+            "Missed-call text-back: {failures} texts failed or were not delivered in the last hour \
+             (ALERT_FAILURE_THRESHOLD is {threshold}). The dashboard (/dashboard) shows which and \
+             why; carrier filtering (30007, 30034) means the number's A2P 10DLC registration."
+        )
+    })
+}
+
+/// Sends alert `kind` unless one of that kind went out within the hour; returns whether it did.
+pub async fn raise(
+    db: &Client,
+    http: &impl HttpClient,
+    settings: &MonitoringSettings,
+    kind: AlertKind,
+    text: &str,
+) -> Result<bool, DbError> {
+    if poll_state::claim_run(db, kind.job(), ALERT_EVERY_SECS)
+        .await?
+        .is_none()
+    {
+        return Ok(false);
+    }
+    deliver(http, settings, text).await;
+    Ok(true)
+}
+
+thread_local! {
+    /// When each kind last went out from this isolate without the database (ms since the epoch).
+    static UNRECORDED: RefCell<HashMap<AlertKind, u64>> = RefCell::new(HashMap::new());
+}
+
+/// An alert raised when the database cannot be reached to record it (a poll that could not
+/// connect): at most once an hour per isolate instead.
+pub async fn raise_unrecorded(
+    http: &impl HttpClient,
+    settings: &MonitoringSettings,
+    kind: AlertKind,
+    text: &str,
+    now_ms: u64,
+) -> bool {
+    let due = UNRECORDED.with(|sent| {
+        let mut sent = sent.borrow_mut();
+        let last = sent.get(&kind).copied();
+        let due =
+            last.is_none_or(|at| now_ms.saturating_sub(at) >= u64::from(ALERT_EVERY_SECS) * 1000);
+        if due {
+            sent.insert(kind, now_ms);
+        }
+        due
+    });
+    if due {
+        deliver(http, settings, text).await;
+    }
+    due
+}
+
+async fn deliver(http: &impl HttpClient, settings: &MonitoringSettings, text: &str) {
+    warn!(LOG, "{text}");
+    let Some(url) = &settings.alert_webhook_url else {
+        return;
+    };
+    match http.send(webhook_request(url, text)).await {
+        Ok(reply) if (200..300).contains(&reply.status) => {
+            info!(LOG, "Posted to ALERT_WEBHOOK_URL")
+        }
+        Ok(reply) => error!(
+            LOG,
+            "ALERT_WEBHOOK_URL answered HTTP {}: the alert above went to the log only",
+            reply.status
+        ),
+        Err(failure) => error!(
+            LOG,
+            "ALERT_WEBHOOK_URL could not be reached ({failure}): the alert above went to the log only"
+        ),
+    }
+}
+
+/// After a text failed for good or was reported undelivered: alert when the last hour's failures
+/// reach the threshold.
+pub async fn after_delivery_failure(
+    db: &Client,
+    http: &impl HttpClient,
+    settings: &MonitoringSettings,
+) -> Result<(), DbError> {
+    let failures = calls::recent_delivery_failures(db).await?;
+    if let Some(text) = delivery_alert(failures, settings.failure_alert_threshold) {
+        raise(db, http, settings, AlertKind::DeliveryFailures, &text).await?;
+    }
+    Ok(())
+}
+
+/// A webhook's look at the cron's heartbeat: the alert when the poll has gone quiet.
+pub async fn check_cron(
+    db: &Client,
+    http: &impl HttpClient,
+    settings: &MonitoringSettings,
+) -> Result<(), DbError> {
+    let heartbeat = poll_runs::heartbeat(db).await?;
+    cron_stale(db, http, settings, &heartbeat, "").await
+}
+
+/// Raises the cron alert when `heartbeat` says the poll has been quiet too long; `noticed` ends
+/// the text (who noticed, and what happens now).
+pub async fn cron_stale(
+    db: &Client,
+    http: &impl HttpClient,
+    settings: &MonitoringSettings,
+    heartbeat: &Heartbeat,
+    noticed: &str,
+) -> Result<(), DbError> {
+    if let Some(reason) = heartbeat.cron_alarm(settings.cron_alarm_secs) {
+        let text = format!("Missed-call text-back: {reason}{noticed}");
+        raise(db, http, settings, AlertKind::CronStale, &text).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{InboundResponse, TransportError};
+    use std::cell::RefCell;
+
+    #[derive(Default)]
+    struct Recorder(RefCell<Vec<OutboundRequest>>);
+
+    impl HttpClient for Recorder {
+        async fn send(&self, request: OutboundRequest) -> Result<InboundResponse, TransportError> {
+            self.0.borrow_mut().push(request);
+            Ok(InboundResponse {
+                status: 200,
+                body: "ok".to_string(),
+            })
+        }
+    }
+
+    #[test]
+    fn the_webhook_gets_json_with_a_text_field() {
+        let url = Secret::new("https://hooks.example.com/services/T0/B0/token");
+        let request = webhook_request(&url, "Cron \"stale\"");
+        assert_eq!(request.method, Method::Post);
+        assert_eq!(
+            request.url,
+            "https://hooks.example.com/services/T0/B0/token"
+        );
+        let body: serde_json::Value =
+            serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body, serde_json::json!({ "text": "Cron \"stale\"" }));
+        assert!(request
+            .headers
+            .contains(&("Content-Type".to_string(), "application/json".to_string())));
+    }
+
+    #[test]
+    fn delivery_alert_only_at_the_threshold() {
+        assert_eq!(delivery_alert(2, 3), None);
+        let text = delivery_alert(3, 3).unwrap();
+        assert!(text.contains("3 texts failed"), "{text}");
+        assert!(text.contains("ALERT_FAILURE_THRESHOLD is 3"), "{text}");
+        assert!(delivery_alert(0, 1).is_none());
+    }
+
+    #[test]
+    fn without_the_database_an_isolate_alerts_once_an_hour() {
+        let http = Recorder::default();
+        let settings = MonitoringSettings {
+            alert_webhook_url: Some(Secret::new("https://hooks.example.com/x")),
+            ..MonitoringSettings::default()
+        };
+        let hour = u64::from(ALERT_EVERY_SECS) * 1000;
+        let at = 1_800_000_000_000;
+        let raised: Vec<bool> = [at, at + 1, at + hour - 1, at + hour]
+            .into_iter()
+            .map(|now| {
+                futures::executor::block_on(raise_unrecorded(
+                    &http,
+                    &settings,
+                    AlertKind::PollFailed,
+                    "poll failed",
+                    now,
+                ))
+            })
+            .collect();
+        assert_eq!(raised, [true, false, false, true]);
+        assert_eq!(http.0.borrow().len(), 2);
+        // Another kind has its own hour.
+        assert!(futures::executor::block_on(raise_unrecorded(
+            &http,
+            &settings,
+            AlertKind::CronStale,
+            "cron",
+            at + 1
+        )));
+    }
+}
