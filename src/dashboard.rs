@@ -156,12 +156,20 @@ fn plural(n: i64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// `value` with one decimal, rounded half away from zero. Integer arithmetic: `{:.1}` would link
+/// core's float formatting into the worker for this page alone.
+fn tenths(value: f64) -> String {
+    let tenths = (value * 10.0).round() as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    format!("{sign}{}.{}", tenths.abs() / 10, tenths.abs() % 10)
+}
+
 fn percent(fraction: f64) -> String {
-    format!("{:.1} %", fraction * 100.0)
+    format!("{} %", tenths(fraction * 100.0))
 }
 
 fn seconds(secs: f64) -> String {
-    format!("{secs:.1} s")
+    format!("{} s", tenths(secs))
 }
 
 fn median(p50: Option<f64>) -> String {
@@ -173,7 +181,7 @@ fn median(p50: Option<f64>) -> String {
 
 fn bytes(n: i64) -> String {
     match n {
-        n if n >= 1024 * 1024 => format!("{:.1} MB", n as f64 / (1024.0 * 1024.0)),
+        n if n >= 1024 * 1024 => format!("{} MB", tenths(n as f64 / (1024.0 * 1024.0))),
         n => format!("{} kB", (n + 1023) / 1024),
     }
 }
@@ -336,8 +344,9 @@ fn render_chart(page: &mut String, stats: &Stats) {
     let _ = write!(
         page,
         "<h2>Missed calls and texts per day</h2>\n<div class=\"chart\"><svg viewBox=\"0 0 \
-         {CHART_WIDTH} {}\" role=\"img\" aria-label=\"Missed calls and texts per day\">",
-        PLOT_HEIGHT + LABEL_HEIGHT
+         {} {}\" role=\"img\" aria-label=\"Missed calls and texts per day\">",
+        tenths(CHART_WIDTH),
+        tenths(PLOT_HEIGHT + LABEL_HEIGHT)
     );
     for (i, day) in days.iter().enumerate() {
         let left = i as f64 * slot + (slot - 2.0 * bar) / 2.0;
@@ -352,19 +361,22 @@ fn render_chart(page: &mut String, stats: &Stats) {
             let _ = write!(
                 page,
                 "<rect class=\"bar {kind}\" data-day=\"{0}\" data-kind=\"{kind}\" \
-                 data-count=\"{count}\" x=\"{x:.1}\" y=\"{1:.1}\" width=\"{bar:.1}\" \
-                 height=\"{height:.1}\"><title>{0}: {count} {kind}</title></rect>",
+                 data-count=\"{count}\" x=\"{1}\" y=\"{2}\" width=\"{3}\" \
+                 height=\"{4}\"><title>{0}: {count} {kind}</title></rect>",
                 day.day,
-                PLOT_HEIGHT - height
+                tenths(x),
+                tenths(PLOT_HEIGHT - height),
+                tenths(bar),
+                tenths(height)
             );
         }
         if i % label_every == 0 || i + 1 == days.len() {
             let _ = write!(
                 page,
-                "<text x=\"{:.1}\" y=\"{}\" font-size=\"16\" text-anchor=\"middle\" \
+                "<text x=\"{}\" y=\"{}\" font-size=\"16\" text-anchor=\"middle\" \
                  fill=\"#57606a\">{}</text>",
-                i as f64 * slot + slot / 2.0,
-                PLOT_HEIGHT + 18.0,
+                tenths(i as f64 * slot + slot / 2.0),
+                tenths(PLOT_HEIGHT + 18.0),
                 day.day.get(5..).unwrap_or(&day.day)
             );
         }
@@ -660,7 +672,7 @@ mod tests {
         assert!(page.contains(
             "<tr data-outcome=\"texted\"><td>2026-11-25 19:30</td><td>********0123</td>\
              <td>Joe&#39;s &lt;Plumbing&gt; &amp; &quot;Sons&quot;</td><td>texted</td><td>poll</td>\
-             <td class=\"n\">75.2 s</td><td>undelivered (30007: carrier filtering (A2P 10DLC \
+             <td class=\"n\">75.3 s</td><td>undelivered (30007: carrier filtering (A2P 10DLC \
              registration))</td></tr>"
         ));
         // The business's own number is shown in full in the per-number table only.
@@ -749,6 +761,22 @@ mod tests {
         stats.cron.last_poll_at = Some("2026-11-25T19:35:00Z".into());
         let page = render(&stats, &[]);
         assert!(page.contains("<dd data-cron=\"last_poll_at\">2026-11-25 19:35:00 UTC</dd>"));
+    }
+
+    #[test]
+    fn one_decimal_without_float_formatting() {
+        for (value, text) in [
+            (0.0, "0.0"),
+            (3.9, "3.9"),
+            (66.666, "66.7"),
+            (99.95, "100.0"),
+            (0.04, "0.0"),
+            (0.05, "0.1"),
+            (-1.25, "-1.3"),
+            (1234.56, "1234.6"),
+        ] {
+            assert_eq!(tenths(value), text, "{value}");
+        }
     }
 
     #[test]
