@@ -31,10 +31,7 @@ pub use app::{
 pub use database::{fresh_test_database, OwnCluster, TempDir};
 pub use forward::{forward_query, DIAL_STATUS_PATH, SCREEN_PATH};
 pub use monitoring::Delivery;
-pub use stats::{
-    screenshot_folder, CallMix, MixedCall, Page, CALLBACK_SECS, OTHER_BUSINESS, OTHER_NUMBER,
-    POLL_SECS,
-};
+pub use stats::{screenshot_folder, CallMix, MixedCall, Page, OTHER_BUSINESS, OTHER_NUMBER};
 pub use tls::{start_tls_cluster, TlsCluster};
 pub use twilio_double::{ForwardLeg, MessageScript, RecordedRequest, TwilioDouble};
 pub use voice::{call_params, call_params_from, call_sid, caller, dial_query};

@@ -159,8 +159,8 @@ pub struct CallMix {
 }
 
 /// Seconds from arrival to text the mix's texted calls are given: the callback's two, the poll's.
-pub const CALLBACK_SECS: [i32; 2] = [2, 4];
-pub const POLL_SECS: i32 = 75;
+const CALLBACK_SECS: [i32; 2] = [2, 4];
+const POLL_SECS: i32 = 75;
 
 impl TestApp {
     /// Plays a mix of real calls through the worker (Phase 1, Phase 2, the poll, message status
