@@ -146,6 +146,8 @@ pub struct CallMix {
     pub texted_by_callback: MixedCall,
     /// Phase 2 `completed`: answered.
     pub answered: MixedCall,
+    /// Phase 2 lost, the forward's status callback `no-answer`: texted by the status callback.
+    pub texted_by_status_callback: MixedCall,
     /// No callback ever came: texted by the poll, then reported undelivered (30007).
     pub texted_by_poll: MixedCall,
     /// A withheld caller ID (`anonymous`): `no_caller_id`.
@@ -158,15 +160,16 @@ pub struct CallMix {
     pub old_answered: MixedCall,
 }
 
-/// Seconds from arrival to text the mix's texted calls are given: the callback's two, the poll's.
-const CALLBACK_SECS: [i32; 2] = [2, 4];
+/// Seconds from arrival to text the mix's texted calls are given: the fast path's three (status
+/// callback, callback, repeated callback), the poll's.
+const CALLBACK_SECS: [i32; 3] = [2, 3, 4];
 const POLL_SECS: i32 = 75;
 
 impl TestApp {
     /// Plays a mix of real calls through the worker (Phase 1, Phase 2, the poll, message status
     /// callbacks) to TWILIO_NUMBER (Joe's Plumbing) and OTHER_NUMBER, then moves their timestamps in
-    /// the database so that every figure is exact: the texted calls came in 3 h, 2 h and 1 h ago and
-    /// were texted `CALLBACK_SECS` / `POLL_SECS` later; the one poll run finished 2 minutes ago.
+    /// the database so that every figure is exact: the texted calls came in 4 h, 3 h, 2 h and 1 h ago
+    /// and were texted `CALLBACK_SECS` / `POLL_SECS` later; the one poll run finished 2 minutes ago.
     pub async fn play_call_mix(&self) -> CallMix {
         use crate::call_params_from;
         use missed_call_textback::domain::Outcome;
@@ -189,6 +192,7 @@ impl TestApp {
             repeated: MixedCall::new(5),
             in_progress: MixedCall::new(6),
             old_answered: MixedCall::new(7),
+            texted_by_status_callback: MixedCall::new(8),
         };
         for (call, dial_status, outcome) in [
             (&mix.texted_by_callback, "no-answer", Outcome::Texted),
@@ -203,6 +207,17 @@ impl TestApp {
             assert_eq!(answer.status, 200);
             self.wait_for_outcome(sid, outcome).await;
         }
+        let forwarded = &mix.texted_by_status_callback;
+        assert_eq!(
+            self.incoming_call_from(&forwarded.sid, &forwarded.from)
+                .await
+                .status,
+            200
+        );
+        let leg = self.forward_leg(&forwarded.sid, &forwarded.from);
+        assert_eq!(self.dial_status(&leg, "no-answer", false).await.status, 200);
+        self.wait_for_outcome(&forwarded.sid, Outcome::Texted).await;
+
         let repeated = &mix.repeated;
         let again = self
             .dial_result_from(&repeated.sid, &repeated.from, "no-answer")
@@ -239,8 +254,9 @@ impl TestApp {
         }
 
         for (call, hours_ago, secs_to_text) in [
+            (&mix.texted_by_status_callback, 4, Some(CALLBACK_SECS[1])),
             (&mix.texted_by_callback, 3, Some(CALLBACK_SECS[0])),
-            (&mix.repeated, 2, Some(CALLBACK_SECS[1])),
+            (&mix.repeated, 2, Some(CALLBACK_SECS[2])),
             (&mix.texted_by_poll, 1, Some(POLL_SECS)),
             (&mix.old_answered, 240, None),
         ] {

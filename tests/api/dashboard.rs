@@ -90,16 +90,17 @@ async fn the_dashboard_in_a_browser_shows_the_calls() {
             "{name}: the page is wider than the screen"
         );
         assert_eq!(view["current_period"], "7 days", "{name}");
-        // The values the data implies: 2 of 3 texts by the callback, 1 by the poll, the
-        // callback's texts 2 s and 4 s after the call, one of two final statuses delivered.
+        // The values the data implies: 3 of 4 texts by the fast path, 1 by the poll, the fast
+        // path's texts 2, 3 and 4 s after the call, one of two final statuses delivered, one
+        // minute with a run in the 4 hours since the first call.
         for (kpi, value, state) in [
-            ("callback_success_rate", "66.7 %", "bad"),
-            ("fallback_rate", "33.3 %", "bad"),
+            ("callback_success_rate", "75.0 %", "bad"),
+            ("fallback_rate", "25.0 %", "bad"),
             ("latency_callback_p95", "3.9 s", "bad"),
             ("latency_poll_p95", "75.0 s", "ok"),
             ("dedup_prevented", "1 prevented", "ok"),
             ("delivery_rate", "50.0 %", "bad"),
-            ("cron_uptime", "0.6 %", "bad"),
+            ("cron_uptime", "0.4 %", "bad"),
         ] {
             let tile = by_kpi(view, kpi);
             assert_eq!(tile["value"], value, "{name} {kpi}: {tile}");
@@ -131,7 +132,7 @@ async fn the_dashboard_in_a_browser_shows_the_calls() {
         // The call texted by the poll: its caller masked, its outcome, path and delivery.
         let poll_caller = format!("********{}", &mix.texted_by_poll.from[8..]);
         let rows = view["recent_calls"].as_array().unwrap();
-        assert_eq!(rows.len(), 6, "{name}: the calls of the last 7 days");
+        assert_eq!(rows.len(), 7, "{name}: the calls of the last 7 days");
         let row = rows
             .iter()
             .find(|r| r[1] == poll_caller.as_str())
@@ -147,6 +148,7 @@ async fn the_dashboard_in_a_browser_shows_the_calls() {
         let texts = serde_json::to_string(rows).unwrap();
         for call in [
             &mix.texted_by_callback,
+            &mix.texted_by_status_callback,
             &mix.answered,
             &mix.texted_by_poll,
             &mix.repeated,

@@ -117,10 +117,10 @@ async fn stats_after_a_scripted_mix_of_calls_match_the_expected_counts_exactly()
     let joes = json!({
         "number": TWILIO_NUMBER,
         "business_name": "Joe's Plumbing",
-        "calls": 5, "answered": 1, "missed": 4, "texted": 3,
-        "texted_by_callback": 2, "texted_by_status_callback": 0, "texted_by_poll": 1,
+        "calls": 6, "answered": 1, "missed": 5, "texted": 4,
+        "texted_by_callback": 3, "texted_by_status_callback": 1, "texted_by_poll": 1,
         "failed": 0, "suppressed": {"no_caller_id": 1}, "pending": 0, "dedup_prevented": 1,
-        "delivery": {"delivered": 1, "undelivered": 1, "failed": 0, "pending": 1, "rate": 0.5,
+        "delivery": {"delivered": 1, "undelivered": 1, "failed": 0, "pending": 2, "rate": 0.5,
                      "unreachable": 0, "carrier_filtered": 1},
     });
     let anns = json!({
@@ -135,17 +135,17 @@ async fn stats_after_a_scripted_mix_of_calls_match_the_expected_counts_exactly()
     let expected = json!({
         "days": 7,
         "as_of": stats["as_of"],
-        "calls": 6, "answered": 1, "missed": 4, "texted": 3,
-        "texted_by_callback": 2, "texted_by_status_callback": 0, "texted_by_poll": 1,
+        "calls": 7, "answered": 1, "missed": 5, "texted": 4,
+        "texted_by_callback": 3, "texted_by_status_callback": 1, "texted_by_poll": 1,
         "failed": 0, "suppressed": {"no_caller_id": 1}, "pending": 1, "dedup_prevented": 1,
-        "callback_success_rate": 2.0 / 3.0,
-        "fallback_rate": 1.0 / 3.0,
-        // Texted 2 s and 4 s after arrival by the callback, 75 s by the poll.
+        "callback_success_rate": 0.75,
+        "fallback_rate": 0.25,
+        // Texted 2, 3 and 4 s after arrival by the fast path, 75 s by the poll.
         "sms_latency_secs": {"callback": {"p50": 3.0, "p95": 3.9},
                              "poll": {"p50": 75.0, "p95": 75.0}},
         "delivery": joes["delivery"],
-        // One run, 2 minutes ago; the oldest call in the window came in 3 hours ago.
-        "cron": {"last_poll_at": last_poll_at, "runs": 1, "uptime": 1.0 / 180.0},
+        // One run, 2 minutes ago; the oldest call in the window came in 4 hours ago.
+        "cron": {"last_poll_at": last_poll_at, "runs": 1, "uptime": 1.0 / 240.0},
         "table_bytes": table_bytes,
         "by_number": [joes, anns],
         "by_day": stats["by_day"],
@@ -168,6 +168,7 @@ async fn stats_after_a_scripted_mix_of_calls_match_the_expected_counts_exactly()
         &app,
         &[
             &mix.texted_by_callback,
+            &mix.texted_by_status_callback,
             &mix.texted_by_poll,
             &mix.withheld,
             &mix.repeated,
@@ -176,7 +177,12 @@ async fn stats_after_a_scripted_mix_of_calls_match_the_expected_counts_exactly()
     .await;
     let texted = days_of(
         &app,
-        &[&mix.texted_by_callback, &mix.texted_by_poll, &mix.repeated],
+        &[
+            &mix.texted_by_callback,
+            &mix.texted_by_status_callback,
+            &mix.texted_by_poll,
+            &mix.repeated,
+        ],
     )
     .await;
     for day in by_day {
@@ -189,9 +195,9 @@ async fn stats_after_a_scripted_mix_of_calls_match_the_expected_counts_exactly()
     let month = app.stats(30).await;
     assert_eq!(
         (month["calls"].clone(), month["answered"].clone()),
-        (json!(7), json!(2))
+        (json!(8), json!(2))
     );
-    assert_eq!(month["by_number"][0]["calls"], 6);
+    assert_eq!(month["by_number"][0]["calls"], 7);
     assert_eq!(month["by_day"].as_array().unwrap().len(), 31);
     let old_day = &days_of(&app, &[&mix.old_answered]).await[0];
     assert!(month["by_day"]
