@@ -23,6 +23,7 @@
 //!   (unreachable or a landline: will not change). **carrier_filtered**: error 30007/30034
 //!   (carrier filtering, unregistered 10DLC: the business's A2P registration).
 //! - **dedup_prevented**: claims lost after the call's text was already claimed.
+use super::{Outcome, ProcessedBy};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -205,48 +206,46 @@ pub struct RecentCall {
     pub sms_error_code: Option<i32>,
 }
 
-const TEXTED: &str = "texted";
-const ANSWERED: &str = "answered";
-const FAILED: &str = "failed";
-const NOT_FOUND: &str = "not_found";
-/// Outcomes of calls still in flight (NULL is the third).
-const IN_FLIGHT: [&str; 2] = ["sending", "owed"];
-
 impl Counts {
     fn add(&mut self, group: &CallGroup) {
         let n = group.calls;
         self.calls += n;
         self.dedup_prevented += group.dedup_prevented;
         let outcome = group.outcome.as_deref();
-        if outcome.is_some_and(|o| o != ANSWERED && o != NOT_FOUND) {
+        let is = |o: Outcome| outcome == Some(o.as_str());
+        if outcome.is_some() && !is(Outcome::Answered) && !is(Outcome::NotFound) {
             self.missed += n;
         }
         match outcome {
             None => self.pending += n,
-            Some(o) if IN_FLIGHT.contains(&o) => self.pending += n,
-            Some(ANSWERED) => self.answered += n,
-            Some(FAILED) => self.failed += n,
-            Some(TEXTED) => {
-                self.texted += n;
-                match group.processed_by.as_deref() {
-                    Some("callback") => self.texted_by_callback += n,
-                    Some("status_callback") => {
-                        self.texted_by_callback += n;
-                        self.texted_by_status_callback += n;
-                    }
-                    Some("poll") => self.texted_by_poll += n,
-                    _ => {}
-                }
-                let delivery = &mut self.delivery;
-                delivery.delivered += group.delivered;
-                delivery.undelivered += group.undelivered;
-                delivery.failed += group.sms_failed;
-                delivery.pending += n - group.delivered - group.undelivered - group.sms_failed;
-                delivery.unreachable += group.unreachable;
-                delivery.carrier_filtered += group.carrier_filtered;
-            }
+            Some(_) if is(Outcome::Sending) || is(Outcome::Owed) => self.pending += n,
+            Some(_) if is(Outcome::Answered) => self.answered += n,
+            Some(_) if is(Outcome::Failed) => self.failed += n,
+            Some(_) if is(Outcome::Texted) => self.add_texts(group),
             Some(other) => *self.suppressed.entry(other.to_string()).or_default() += n,
         }
+    }
+
+    fn add_texts(&mut self, group: &CallGroup) {
+        let n = group.calls;
+        self.texted += n;
+        let by = |path: ProcessedBy| group.processed_by.as_deref() == Some(path.as_str());
+        if by(ProcessedBy::Callback) || by(ProcessedBy::StatusCallback) {
+            self.texted_by_callback += n;
+        }
+        if by(ProcessedBy::StatusCallback) {
+            self.texted_by_status_callback += n;
+        }
+        if by(ProcessedBy::Poll) {
+            self.texted_by_poll += n;
+        }
+        let delivery = &mut self.delivery;
+        delivery.delivered += group.delivered;
+        delivery.undelivered += group.undelivered;
+        delivery.failed += group.sms_failed;
+        delivery.pending += n - group.delivered - group.undelivered - group.sms_failed;
+        delivery.unreachable += group.unreachable;
+        delivery.carrier_filtered += group.carrier_filtered;
     }
 
     /// Finishes the counts: the delivery rate.
@@ -255,6 +254,19 @@ impl Counts {
         d.rate = fraction(d.delivered, d.delivered + d.undelivered + d.failed);
         self
     }
+}
+
+/// The value for `key` in a short list of pairs kept in key order, inserted as the default when it
+/// is not there yet. (A handful of numbers and days: a sorted list is smaller in the worker than
+/// another map type and a sort.)
+fn entry<'l, 'k, V: Default>(list: &'l mut Vec<(&'k str, V)>, key: &'k str) -> &'l mut V {
+    let at = list
+        .binary_search_by(|(k, _)| (*k).cmp(key))
+        .unwrap_or_else(|at| {
+            list.insert(at, (key, V::default()));
+            at
+        });
+    &mut list[at].1
 }
 
 /// `part / whole`, None when `whole` is 0.
@@ -271,14 +283,14 @@ impl Stats {
     /// Folds the database's groups and facts into the KPIs for a window of `days`.
     pub fn fold(days: u32, groups: &[CallGroup], facts: WindowFacts) -> Stats {
         let mut totals = Counts::default();
-        let mut numbers: BTreeMap<&str, (Option<&str>, Counts)> = BTreeMap::new();
-        let mut by_day: BTreeMap<&str, Counts> = BTreeMap::new();
+        let mut numbers: Vec<(&str, (Option<&str>, Counts))> = Vec::new();
+        let mut by_day: Vec<(&str, Counts)> = Vec::new();
         for group in groups {
             totals.add(group);
-            let number = numbers.entry(&group.to_number).or_default();
+            let number = entry(&mut numbers, &group.to_number);
             number.0 = number.0.or(group.business_name.as_deref());
             number.1.add(group);
-            by_day.entry(&group.day).or_default().add(group);
+            entry(&mut by_day, &group.day).add(group);
         }
         let totals = totals.finish();
         let latency = |l: Latency| Latency {
@@ -313,7 +325,10 @@ impl Stats {
                 .days
                 .iter()
                 .map(|day| {
-                    let counts = by_day.get(day.as_str());
+                    let counts = by_day
+                        .binary_search_by(|(d, _)| (*d).cmp(day))
+                        .ok()
+                        .map(|at| &by_day[at].1);
                     DayStats {
                         day: day.clone(),
                         missed: counts.map_or(0, |c| c.missed),
