@@ -63,11 +63,12 @@ CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE="$database_url" wrangle
 pids+=($!)
 
 for _ in $(seq 1 600); do
-  curl -fs "$worker_url/api/health" >/dev/null 2>&1 && break
+  # Any answer will do: health is 503 while, say, the cron has been away between two runs of this.
+  curl -s -o /dev/null "$worker_url/api/health" 2>/dev/null && break
   sleep 0.5
 done
 # What Cloudflare's */1 trigger does in production: wrangler dev runs a cron only when asked.
-(while sleep 60; do curl -fs "$worker_url/__scheduled?cron=*/1+*+*+*+*" >/dev/null 2>&1; done) </dev/null &
+(while :; do curl -fs "$worker_url/__scheduled?cron=*/1+*+*+*+*" >/dev/null 2>&1; sleep 60; done) </dev/null &
 pids+=($!)
 # A demo number so a simulated call has somewhere to go (the admin API, as a user would).
 curl -fs -X PUT "$worker_url/api/admin/numbers/+15005550006" -H "Authorization: Bearer $admin_token" \

@@ -6,8 +6,8 @@
 use crate::config::{MonitoringSettings, Secret};
 use crate::database::{Client, DbError};
 use crate::domain::Heartbeat;
-use crate::http::{HttpClient, Method, OutboundRequest};
-use crate::log::Log;
+use crate::http::{HttpClient, Method, OutboundRequest, TransportError};
+use crate::log::{mask_numbers, Log};
 use crate::store::{calls, poll_runs, poll_state};
 use crate::{error, info, warn};
 use std::cell::RefCell;
@@ -36,15 +36,22 @@ impl AlertKind {
     }
 }
 
-/// The POST of an alert to an incoming webhook.
+/// The POST of an alert to an incoming webhook; phone numbers are masked as in the log.
 pub fn webhook_request(url: &Secret, text: &str) -> OutboundRequest {
     OutboundRequest {
         method: Method::Post,
         url: url.expose().to_string(),
         headers: vec![("Content-Type".to_string(), "application/json".to_string())],
-        body: Some(serde_json::json!({ "text": text }).to_string()),
+        body: Some(serde_json::json!({ "text": mask_numbers(text) }).to_string()),
     }
 }
+
+/// The alert when a poll run fails as a whole. The reason stays in the log (`[Check Missed
+/// Calls]`): a database error can name its host or user, which a chat channel need not see.
+pub const POLL_FAILED: &str =
+    "Missed-call text-back: a poll run failed. Until runs succeed again, \
+     a missed call whose callback was lost gets no text. Check /api/health and the [Check Missed \
+     Calls] log lines for the reason.";
 
 /// The delivery alert's text, when `failures` in the last hour reach the threshold.
 pub fn delivery_alert(failures: i64, threshold: u32) -> Option<String> {
@@ -57,7 +64,9 @@ pub fn delivery_alert(failures: i64, threshold: u32) -> Option<String> {
     })
 }
 
-/// Sends alert `kind` unless one of that kind went out within the hour; returns whether it did.
+/// Sends alert `kind` unless one of that kind went out within the hour; returns whether it did. A
+/// POST that fails on the way (timeout, connection, 5xx) gives the hour back, so the next look
+/// tries again; a webhook that refuses it (4xx: a wrong URL) keeps it, or every webhook would.
 pub async fn raise(
     db: &Client,
     http: &impl HttpClient,
@@ -71,7 +80,9 @@ pub async fn raise(
     {
         return Ok(false);
     }
-    deliver(http, settings, text).await;
+    if deliver(http, settings, text).await == Delivery::Transient {
+        poll_state::release(db, kind.job(), ALERT_EVERY_SECS).await?;
+    }
     Ok(true)
 }
 
@@ -80,9 +91,27 @@ thread_local! {
     static UNRECORDED: RefCell<HashMap<AlertKind, u64>> = RefCell::new(HashMap::new());
 }
 
-/// An alert raised when the database cannot be reached to record it (a poll that could not
-/// connect): at most once an hour per isolate instead.
-pub async fn raise_unrecorded(
+/// A poll run failed: the alert, recorded in the database when `db` can take it, else once an
+/// hour per isolate. That fallback bounds a database outage's alerts by the isolates the cron
+/// lands on (one an hour each), not by one for the deployment.
+pub async fn poll_failed(
+    db: Option<&Client>,
+    http: &impl HttpClient,
+    settings: &MonitoringSettings,
+    now_ms: u64,
+) {
+    let kind = AlertKind::PollFailed;
+    let recorded = match db {
+        Some(db) => raise(db, http, settings, kind, POLL_FAILED).await.is_ok(),
+        None => false,
+    };
+    if !recorded {
+        raise_unrecorded(http, settings, kind, POLL_FAILED, now_ms).await;
+    }
+}
+
+/// An alert raised when the database cannot record it: at most once an hour per isolate.
+async fn raise_unrecorded(
     http: &impl HttpClient,
     settings: &MonitoringSettings,
     kind: AlertKind,
@@ -92,8 +121,8 @@ pub async fn raise_unrecorded(
     let due = UNRECORDED.with(|sent| {
         let mut sent = sent.borrow_mut();
         let last = sent.get(&kind).copied();
-        let due =
-            last.is_none_or(|at| now_ms.saturating_sub(at) >= u64::from(ALERT_EVERY_SECS) * 1000);
+        let hour = u64::from(ALERT_EVERY_SECS) * 1000;
+        let due = last.is_none_or(|at| now_ms.saturating_sub(at) >= hour);
         if due {
             sent.insert(kind, now_ms);
         }
@@ -105,24 +134,50 @@ pub async fn raise_unrecorded(
     due
 }
 
-async fn deliver(http: &impl HttpClient, settings: &MonitoringSettings, text: &str) {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// Posted, or logged only because no webhook is set.
+    Done,
+    /// The webhook refused it (4xx): trying again would not help.
+    Refused,
+    /// It did not get through this time.
+    Transient,
+}
+
+async fn deliver(http: &impl HttpClient, settings: &MonitoringSettings, text: &str) -> Delivery {
     warn!(LOG, "{text}");
     let Some(url) = &settings.alert_webhook_url else {
-        return;
+        return Delivery::Done;
     };
     match http.send(webhook_request(url, text)).await {
         Ok(reply) if (200..300).contains(&reply.status) => {
-            info!(LOG, "Posted to ALERT_WEBHOOK_URL")
+            info!(LOG, "Posted to ALERT_WEBHOOK_URL");
+            Delivery::Done
         }
-        Ok(reply) => error!(
-            LOG,
-            "ALERT_WEBHOOK_URL answered HTTP {}: the alert above went to the log only",
-            reply.status
-        ),
-        Err(failure) => error!(
-            LOG,
-            "ALERT_WEBHOOK_URL could not be reached ({failure}): the alert above went to the log only"
-        ),
+        Ok(reply) => {
+            error!(
+                LOG,
+                "ALERT_WEBHOOK_URL answered HTTP {}: the alert above went to the log only",
+                reply.status
+            );
+            if reply.status >= 500 {
+                Delivery::Transient
+            } else {
+                Delivery::Refused
+            }
+        }
+        Err(failure) => {
+            // Only the kind: the runtime's message can quote the URL, and with it its token.
+            let kind = match failure {
+                TransportError::Timeout => "timed out",
+                TransportError::Connection(_) => "could not connect",
+            };
+            error!(
+                LOG,
+                "ALERT_WEBHOOK_URL {kind}: the alert above went to the log only, and is tried again at the next look"
+            );
+            Delivery::Transient
+        }
     }
 }
 
@@ -140,7 +195,8 @@ pub async fn after_delivery_failure(
     Ok(())
 }
 
-/// A webhook's look at the cron's heartbeat: the alert when the poll has gone quiet.
+/// A webhook's look at the cron's heartbeat (a few index probes, uncached): the alert when the poll
+/// has gone quiet.
 pub async fn check_cron(
     db: &Client,
     http: &impl HttpClient,
@@ -169,8 +225,7 @@ pub async fn cron_stale(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::{InboundResponse, TransportError};
-    use std::cell::RefCell;
+    use crate::http::InboundResponse;
 
     #[derive(Default)]
     struct Recorder(RefCell<Vec<OutboundRequest>>);
@@ -188,7 +243,7 @@ mod tests {
     #[test]
     fn the_webhook_gets_json_with_a_text_field() {
         let url = Secret::new("https://hooks.example.com/services/T0/B0/token");
-        let request = webhook_request(&url, "Cron \"stale\"");
+        let request = webhook_request(&url, "Cron \"stale\" for +14155550123");
         assert_eq!(request.method, Method::Post);
         assert_eq!(
             request.url,
@@ -196,7 +251,10 @@ mod tests {
         );
         let body: serde_json::Value =
             serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
-        assert_eq!(body, serde_json::json!({ "text": "Cron \"stale\"" }));
+        assert_eq!(
+            body,
+            serde_json::json!({ "text": "Cron \"stale\" for ********0123" })
+        );
         assert!(request
             .headers
             .contains(&("Content-Type".to_string(), "application/json".to_string())));

@@ -62,7 +62,13 @@ pub async fn handle_missed_call(
     };
 
     let Some(claim) = calls::claim_for_text(db, call, by, dial_status).await? else {
-        calls::count_prevented_duplicate(db, &call.call_sid).await?;
+        if let Err(error) = calls::count_prevented_duplicate(db, &call.call_sid).await {
+            // A statistic: never a reason to fail the caller's path.
+            warn!(
+                LOG,
+                "Could not count the prevented duplicate of {}: {error}", call.call_sid
+            );
+        }
         info!(
             LOG,
             "Deduplication: SMS already sent for this call {}", call.call_sid

@@ -9,17 +9,19 @@ pub struct Heartbeat {
     pub now: i64,
     /// The newest finished run: seconds since the epoch and RFC 3339.
     pub last_poll_at: Option<(i64, String)>,
-    /// The oldest call kept: a deployment without calls has nothing for the poll to do.
-    pub first_call_at: Option<i64>,
+    /// Since when the poll has had calls to watch: the oldest call kept, or when monitoring began
+    /// (the migration that added it) if that is later, so a deployment's old calls never sound the
+    /// alarm before its first run. None without calls: then the poll has nothing to do.
+    pub watched_since: Option<i64>,
 }
 
 impl Heartbeat {
     /// Seconds the poll has been quiet when that is longer than `alarm_secs`, counted from its
-    /// last finished run, or from the first call when no run ever finished; None while all is well
+    /// last finished run, or from `watched_since` when no run ever finished; None while all is well
     /// or there are no calls.
     pub fn cron_silence(&self, alarm_secs: u32) -> Option<i64> {
-        let first_call = self.first_call_at?;
-        let since = self.last_poll_at.as_ref().map_or(first_call, |(at, _)| *at);
+        let watched = self.watched_since?;
+        let since = self.last_poll_at.as_ref().map_or(watched, |(at, _)| *at);
         let silent = self.now - since;
         (silent > i64::from(alarm_secs)).then_some(silent)
     }
@@ -36,12 +38,14 @@ impl Heartbeat {
             Some(last) => format!(
                 "the cron has not finished a poll run for {minutes} minutes (last at {last}; \
                  CRON_ALARM_SECS is {alarm_secs}): check the */1 cron trigger or the external \
-                 scheduler of /api/cron/check-missed-calls"
+                 scheduler of /api/cron/check-missed-calls, and the [Check Missed Calls] log lines \
+                 for runs that start but fail"
             ),
             None => format!(
-                "the cron has never finished a poll run, and the first call came {minutes} minutes \
-                 ago (CRON_ALARM_SECS is {alarm_secs}): check the */1 cron trigger or the external \
-                 scheduler of /api/cron/check-missed-calls"
+                "the cron has never finished a poll run, and there have been calls to watch for \
+                 {minutes} minutes (CRON_ALARM_SECS is {alarm_secs}): check the */1 cron trigger or \
+                 the external scheduler of /api/cron/check-missed-calls, and the [Check Missed \
+                 Calls] log lines for runs that start but fail"
             ),
         })
     }
@@ -53,11 +57,11 @@ mod tests {
 
     const NOW: i64 = 1_800_000_000;
 
-    fn beat(last_poll: Option<i64>, first_call: Option<i64>) -> Heartbeat {
+    fn beat(last_poll: Option<i64>, watched_since: Option<i64>) -> Heartbeat {
         Heartbeat {
             now: NOW,
             last_poll_at: last_poll.map(|at| (at, "2027-01-15T08:00:00Z".to_string())),
-            first_call_at: first_call,
+            watched_since,
         }
     }
 
@@ -80,7 +84,7 @@ mod tests {
     }
 
     #[test]
-    fn never_polled_counts_from_the_first_call() {
+    fn never_polled_counts_from_when_there_were_calls_to_watch() {
         assert_eq!(beat(None, Some(NOW - 100)).cron_silence(300), None);
         assert_eq!(beat(None, Some(NOW - 600)).cron_silence(300), Some(600));
         let reason = beat(None, Some(NOW - 600)).cron_alarm(300).unwrap();

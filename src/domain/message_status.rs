@@ -1,6 +1,6 @@
 //! What Twilio says became of a text after it took it (`MessageStatus` of a status callback), and
 //! what an `ErrorCode` on an undelivered text means for the business. Callbacks arrive out of order
-//! and more than once, so a status only ever replaces the statuses before it (`replaces`).
+//! and more than once, so a status only ever replaces one of a lower `rank`.
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,12 +15,14 @@ pub enum MessageStatus {
     Failed,
     Read,
     Canceled,
-    /// A status Twilio added after this was written: recorded as sent, never ranked above a final one.
+    /// A status Twilio added after this was written: kept by its name and ranked as `sent`, so it
+    /// never hides a final status and a final status still replaces it.
     Other(String),
 }
 
-/// The statuses in the order a text moves through them; a later step replaces an earlier one,
-/// never the other way round. The final ones share a step: the first to arrive stands.
+/// The statuses in the order a text moves through them (a step's index is its rank); a later step
+/// replaces an earlier one, never the other way round. The final ones share a step: the first to
+/// arrive stands.
 const STEPS: [&[&str]; 5] = [
     &["accepted", "scheduled"],
     &["queued", "sending"],
@@ -28,6 +30,11 @@ const STEPS: [&[&str]; 5] = [
     &["delivered", "undelivered", "failed", "canceled"],
     &["read"],
 ];
+
+const SENT_RANK: i16 = 2;
+
+/// The statuses of a text that will not arrive, as stored.
+pub const FAILURES: [&str; 2] = ["undelivered", "failed"];
 
 impl MessageStatus {
     pub fn parse(raw: &str) -> Result<MessageStatus, String> {
@@ -69,29 +76,25 @@ impl MessageStatus {
         }
     }
 
-    fn step(&self) -> usize {
+    /// Its place in a text's life: a status replaces only one of a lower rank, so a repeat, or a
+    /// status that arrives after a later one, changes nothing.
+    pub fn rank(&self) -> i16 {
         let name = match self {
             MessageStatus::Other(_) => "sent",
             known => known.as_str(),
         };
-        STEPS
-            .iter()
-            .position(|step| step.contains(&name))
-            .unwrap_or(2)
+        let step = STEPS.iter().position(|step| step.contains(&name));
+        step.map_or(SENT_RANK, |index| index as i16)
     }
 
-    /// The stored statuses this one may overwrite: every status of an earlier step. A repeat, or
-    /// a status that arrives after a later one, changes nothing.
-    pub fn replaces(&self) -> Vec<String> {
-        STEPS[..self.step()]
-            .iter()
-            .flat_map(|step| step.iter().map(|s| s.to_string()))
-            .collect()
+    /// The carrier confirmed delivery (`read` comes after it, on channels that report reads).
+    pub fn is_delivered(&self) -> bool {
+        matches!(self, MessageStatus::Delivered | MessageStatus::Read)
     }
 
     /// The text will not arrive: what the delivery alert counts.
     pub fn is_failure(&self) -> bool {
-        matches!(self, MessageStatus::Undelivered | MessageStatus::Failed)
+        FAILURES.contains(&self.as_str())
     }
 }
 
@@ -119,8 +122,8 @@ impl StatusReport {
     ) -> Result<StatusReport, String> {
         let message_sid = message_sid.unwrap_or_default().trim();
         let well_formed = message_sid.len() == 34
-            && ["SM", "MM"].contains(&&message_sid[..2])
-            && message_sid[2..].bytes().all(|b| b.is_ascii_hexdigit());
+            && (message_sid.starts_with("SM") || message_sid.starts_with("MM"))
+            && message_sid.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
         if !well_formed {
             return Err(format!(
                 "MessageSid {message_sid:?} is not SM or MM followed by 32 hex digits"
@@ -231,24 +234,21 @@ mod tests {
 
     #[test]
     fn a_status_never_moves_backwards() {
-        assert_eq!(status("queued").replaces(), ["accepted", "scheduled"]);
-        assert_eq!(
-            status("sent").replaces(),
-            ["accepted", "scheduled", "queued", "sending"]
-        );
-        let before_final = ["accepted", "scheduled", "queued", "sending", "sent"];
-        for last in ["delivered", "undelivered", "failed"] {
-            assert_eq!(status(last).replaces(), before_final, "{last}");
-            // A late `sent` (or a repeat) never overwrites a final status.
-            assert!(!status("sent").replaces().contains(&last.to_string()));
-            assert!(!status(last).replaces().contains(&last.to_string()));
+        let order = ["accepted", "queued", "sent", "delivered", "read"];
+        let ranks: Vec<i16> = order.iter().map(|s| status(s).rank()).collect();
+        assert_eq!(ranks, [0, 1, 2, 3, 4]);
+        assert_eq!(status("scheduled").rank(), status("accepted").rank());
+        assert_eq!(status("sending").rank(), status("queued").rank());
+        // The final statuses share a rank: the first to arrive stands.
+        for last in ["undelivered", "failed", "canceled"] {
+            assert_eq!(status(last).rank(), status("delivered").rank(), "{last}");
         }
-        assert!(status("read").replaces().contains(&"delivered".to_string()));
-        // A status we do not know ranks as `sent`: it never hides a final one.
-        assert_eq!(
-            status("partially_delivered").replaces(),
-            status("sent").replaces()
-        );
+        // A status we do not know ranks as `sent`: it never hides a final one, and a final one
+        // replaces it.
+        assert_eq!(status("partially_delivered").rank(), status("sent").rank());
+        assert!(status("delivered").rank() > status("partially_delivered").rank());
+        assert!(status("read").is_delivered() && status("delivered").is_delivered());
+        assert!(!status("sent").is_delivered());
     }
 
     #[test]

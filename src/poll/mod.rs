@@ -5,7 +5,7 @@
 //! Twilio's Calls list, `recovery` whether a text in doubt went out, `budget` keeps a run inside its
 //! subrequest limit; this file is the run itself: reconcile (every 5 minutes), lease, look up, hand
 //! over, hand back.
-use crate::alerts::{self, AlertKind};
+use crate::alerts;
 use crate::config::{Config, PollSettings, TwilioConfig};
 use crate::database::{Client, DbError};
 use crate::domain::business::render_sms;
@@ -69,8 +69,9 @@ pub struct PollSummary {
 
 /// A whole poll run, as the cron trigger and the endpoint start it: its row in `poll_runs` (the
 /// heartbeat), the cron alert when the run finds the poll was quiet too long before it, the run,
-/// and the alerts on what it found. Alert POSTs are subrequests too: at most two a run, which the
-/// default Twilio budget (45 of the Free plan's 50) leaves room for.
+/// and the alerts on what it found. The heartbeat's records are best effort: a run that cannot
+/// write them still texts. Alert POSTs are subrequests too: at most two a run, which the default
+/// Twilio budget (45 of the Free plan's 50) leaves room for.
 pub async fn run(
     db: &Client,
     http: &impl HttpClient,
@@ -78,47 +79,47 @@ pub async fn run(
     trigger: Trigger,
     now_ms: u64,
 ) -> Result<PollSummary, DbError> {
-    let started = poll_runs::start(db, trigger).await?;
-    let noticed = format!(" A poll run ({}) has started now.", trigger.as_str());
     let monitoring = &config.monitoring;
-    if let Err(error) = alerts::cron_stale(db, http, monitoring, &started.before, &noticed).await {
-        warn!(LOG, "Could not check the cron's heartbeat: {error}");
-    }
-    match check_missed_calls(db, http, &config.twilio, &config.poll).await {
-        Ok(summary) => {
-            let json = serde_json::to_string(&summary).unwrap_or_default();
-            poll_runs::finish(db, started.id, &json).await?;
-            if summary.failed > 0 {
-                if let Err(error) = alerts::after_delivery_failure(db, http, monitoring).await {
-                    warn!(LOG, "Could not count the last hour's failed texts: {error}");
-                }
-            }
-            Ok(summary)
+    let started = match poll_runs::start(db, trigger).await {
+        Ok(started) => Some(started),
+        Err(error) => {
+            warn!(LOG, "Could not record the run's start: {error}");
+            None
         }
+    };
+    if let Some(started) = &started {
+        let noticed = format!(" A poll run ({}) has started now.", trigger.as_str());
+        let before = &started.before;
+        if let Err(error) = alerts::cron_stale(db, http, monitoring, before, &noticed).await {
+            warn!(LOG, "Could not raise the cron alert: {error}");
+        }
+    }
+    let id = started.map(|s| s.id);
+    let outcome = check_missed_calls(db, http, &config.twilio, &config.poll).await;
+    let recorded = match (&outcome, id) {
+        (Ok(summary), Some(id)) => {
+            let json = serde_json::to_string(summary).unwrap_or_default();
+            poll_runs::finish(db, id, &json).await
+        }
+        (Err(failure), Some(id)) => poll_runs::fail(db, id, &failure.to_string()).await,
+        (_, None) => Ok(()),
+    };
+    if let Err(error) = recorded {
+        warn!(LOG, "Could not record the run's end: {error}");
+    }
+    match &outcome {
+        Ok(summary) if summary.failed > 0 => {
+            if let Err(error) = alerts::after_delivery_failure(db, http, monitoring).await {
+                warn!(LOG, "Could not count the last hour's failed texts: {error}");
+            }
+        }
+        Ok(_) => {}
         Err(failure) => {
-            if let Err(error) = poll_runs::fail(db, started.id, &failure.to_string()).await {
-                warn!(LOG, "Could not record the run's failure: {error}");
-            }
-            let text = failed_alert(&failure);
-            let kind = AlertKind::PollFailed;
-            if alerts::raise(db, http, monitoring, kind, &text)
-                .await
-                .is_err()
-            {
-                alerts::raise_unrecorded(http, monitoring, kind, &text, now_ms).await;
-            }
-            Err(failure)
+            error!(LOG, "The run failed: {failure}");
+            alerts::poll_failed(Some(db), http, monitoring, now_ms).await;
         }
     }
-}
-
-/// The alert when a poll run fails as a whole.
-pub fn failed_alert(failure: &DbError) -> String {
-    format!(
-        "Missed-call text-back: a poll run failed ({failure}). Until runs succeed again, a missed \
-         call whose callback was lost gets no text. Check /api/health and the [Check Missed Calls] \
-         log lines."
-    )
+    outcome
 }
 
 pub async fn check_missed_calls(

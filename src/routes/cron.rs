@@ -1,11 +1,12 @@
 //! The scheduled jobs, reachable two ways: the cron triggers in wrangler.toml, and bearer-protected
 //! endpoints for an external scheduler. Both run `run_with`.
-use crate::alerts::{self, AlertKind};
+use crate::alerts;
 use crate::config::Config;
 use crate::edge::{self, now_ms, WorkerFetch};
 use crate::error::{ApiError, Reply};
 use crate::log::Log;
 use crate::routes::Job;
+use crate::store::calls;
 use crate::store::poll as store;
 use crate::store::poll_runs::{self, Trigger};
 use crate::{database, info, poll};
@@ -31,9 +32,8 @@ async fn run_with(
             let db = match connected {
                 Ok(db) => db,
                 Err(failure) => {
-                    let text = poll::failed_alert(&failure);
-                    let (kind, monitoring) = (AlertKind::PollFailed, &config.monitoring);
-                    alerts::raise_unrecorded(&WorkerFetch, monitoring, kind, &text, now_ms()).await;
+                    let monitoring = &config.monitoring;
+                    alerts::poll_failed(None, &WorkerFetch, monitoring, now_ms()).await;
                     return Err(failure.into());
                 }
             };
@@ -45,6 +45,7 @@ async fn run_with(
             let days = config.poll.cleanup_after_days;
             let deleted = store::delete_processed(&db, days).await?;
             let deleted_runs = poll_runs::delete_older_than(&db, days).await?;
+            calls::delete_early_statuses(&db, days).await?;
             info!(
                 CLEANUP,
                 "Deleted {deleted} processed calls and {deleted_runs} poll runs older than {days} days"

@@ -1,12 +1,12 @@
 //! `POST /api/webhooks/twilio/message-status`: the `StatusCallback` of every text. Records on the
 //! call what became of its text (sent, delivered, undelivered, failed, with Twilio's error code),
 //! never moving a status backwards, and raises the delivery alert when undelivered texts pile up.
-//! An unknown MessageSid is answered 200 and logged: an error would only make Twilio try again.
-use crate::alerts;
+//! An unknown MessageSid is answered 200, logged, and its status kept for a call that records the
+//! SID later: an error would only make Twilio try again.
 use crate::domain::StatusReport;
-use crate::edge::{self, WorkerFetch};
+use crate::edge;
 use crate::error::{ApiError, Reply};
-use crate::routes::voice::{in_background, verified_webhook};
+use crate::routes::voice::{in_background, verified_webhook, TextFailed};
 use crate::routes::{MESSAGE_STATUS_LOG as LOG, MESSAGE_STATUS_PATH};
 use crate::store::calls::{self, StatusRecord};
 use crate::twilio::twiml;
@@ -26,7 +26,6 @@ pub async fn message_status(
         form.get("ErrorCode"),
     )
     .map_err(ApiError::BadRequest)?;
-    let monitoring = config.monitoring.clone();
     let what = format!("record the status of {}", report.message_sid);
     in_background(ctx, env, &config, LOG, what, move |db| async move {
         let StatusReport {
@@ -44,7 +43,7 @@ pub async fn message_status(
                         .problem()
                         .unwrap_or_else(|| "no error code".to_string())
                 );
-                alerts::after_delivery_failure(&db, &WorkerFetch, &monitoring).await?;
+                return Ok(TextFailed(true));
             }
             StatusRecord::Recorded { call_sid } => {
                 info!(LOG, "Text {sid} for {call_sid} {status}")
@@ -55,10 +54,10 @@ pub async fn message_status(
             ),
             StatusRecord::Unknown => warn!(
                 LOG,
-                "Status {status} for {sid}, which no call sent (another sender on the account, or a call already cleaned up): ignored"
+                "Status {status} for {sid}, which no call has recorded: kept for the call that records it (a text in flight, or one the poll will adopt); another sender's texts are cleaned up with the calls"
             ),
         }
-        Ok(())
+        Ok(TextFailed(false))
     });
     Ok(Reply::twiml(twiml::empty()))
 }

@@ -5,7 +5,7 @@
 //! Twilio webhooks too: `verified_webhook` (read and check the signature) and `forward_ended` (the
 //! work after a forward ended, shared with the status callback).
 use crate::alerts;
-use crate::config::{Config, MonitoringSettings, TwilioConfig};
+use crate::config::Config;
 use crate::database::{self, DbError};
 use crate::domain::{CallRef, Caller, DialStatus, NumberCache, Outcome, PhoneNumber, ProcessedBy};
 use crate::edge::{self, now_ms, with_timeout, WorkerFetch};
@@ -38,9 +38,8 @@ pub(super) const DATABASE_BUDGET: Duration = Duration::from_secs(3);
 /// inside waitUntil's 30 s.
 const CONNECT_RETRY_PAUSES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
 const WORK_BUDGET: Duration = Duration::from_secs(13);
-/// The look at the cron's heartbeat after the work, and an alert's POST when it finds the cron
-/// quiet.
-const CRON_CHECK_BUDGET: Duration = Duration::from_secs(12);
+/// The monitoring after the work: the failures' count, the cron's heartbeat, and an alert's POST.
+const WATCH_BUDGET: Duration = Duration::from_secs(12);
 
 thread_local! {
     /// Business numbers seen recently by this isolate, so a database outage does not cut callers off.
@@ -163,10 +162,10 @@ pub(super) fn forward_ended(
 ) {
     let what = format!("process {}", call.call_sid);
     let Ended { by, log } = ended;
-    let texting = Texting::from(config);
+    let twilio = config.twilio.clone();
     match after {
         AfterDial::Text => in_background(ctx, env, config, log, what, move |db| async move {
-            texting.text(&db, &call, by, &status).await
+            handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&status)).await
         }),
         AfterDial::SettleIfAccepted { else_text } => {
             in_background(ctx, env, config, log, what, move |db| async move {
@@ -176,21 +175,25 @@ pub(super) fn forward_ended(
                         "Call {} was answered: the screened forward was accepted ({status})",
                         call.call_sid
                     );
-                    return Ok(());
+                    return Ok(None);
                 }
                 if !else_text {
-                    return calls::record_dial_result(&db, &call, &status).await;
+                    calls::record_dial_result(&db, &call, &status).await?;
+                    return Ok(None);
                 }
                 info!(
                     log,
                     "Missed call detected - nobody accepted the screened forward: {} ({status})",
                     call.call_sid
                 );
-                if texting.text(&db, &call, by, &status).await? == TextOutcome::AlreadyHandled {
+                let texted =
+                    handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&status))
+                        .await?;
+                if texted == TextOutcome::AlreadyHandled {
                     // An acceptance that landed between the two statements: it settles now.
                     calls::settle_if_accepted(&db, &call.call_sid, by, Some(&status)).await?;
                 }
-                Ok(())
+                Ok(Some(texted))
             })
         }
         AfterDial::RecordForPoll | AfterDial::LeaveToPoll => {
@@ -221,35 +224,37 @@ pub(super) fn forward_ended(
     }
 }
 
-/// What a webhook needs to text a caller: the account, and the alert settings for a text that
-/// fails for good.
-struct Texting {
-    twilio: TwilioConfig,
-    monitoring: MonitoringSettings,
+/// What a webhook's background work leaves for the look that follows it.
+pub(super) trait Followup {
+    /// A text failed for good, or was reported undelivered: time to count the hour's failures.
+    fn text_failed(&self) -> bool {
+        false
+    }
 }
 
-impl Texting {
-    fn from(config: &Config) -> Texting {
-        Texting {
-            twilio: config.twilio.clone(),
-            monitoring: config.monitoring.clone(),
-        }
-    }
+impl Followup for () {}
 
-    /// The missed-call handler, then the delivery alert when the text failed for good.
-    async fn text(
-        &self,
-        db: &database::Client,
-        call: &CallRef,
-        by: ProcessedBy,
-        status: &DialStatus,
-    ) -> Result<TextOutcome, DbError> {
-        let outcome =
-            handle_missed_call(db, &WorkerFetch, &self.twilio, call, by, Some(status)).await?;
-        if matches!(outcome, TextOutcome::Failed { .. }) {
-            alerts::after_delivery_failure(db, &WorkerFetch, &self.monitoring).await?;
-        }
-        Ok(outcome)
+/// Whether a call was settled: nothing to follow up.
+impl Followup for bool {}
+
+impl Followup for TextOutcome {
+    fn text_failed(&self) -> bool {
+        matches!(self, TextOutcome::Failed { .. })
+    }
+}
+
+impl Followup for Option<TextOutcome> {
+    fn text_failed(&self) -> bool {
+        self.as_ref().is_some_and(Followup::text_failed)
+    }
+}
+
+/// A status callback recorded that a text was not delivered.
+pub(super) struct TextFailed(pub bool);
+
+impl Followup for TextFailed {
+    fn text_failed(&self) -> bool {
+        self.0
     }
 }
 
@@ -309,8 +314,11 @@ async fn incoming_call(
 }
 
 /// Runs database work after the TwiML has gone back to Twilio (`waitUntil` allows 30 s); a failure
-/// is logged under `log`. Every webhook's background work ends with a look at the cron's
-/// heartbeat (`alerts::check_cron`), after the work so it never delays a text.
+/// is logged under `log`. Then, within a budget of its own, the monitoring that follows a webhook:
+/// the delivery alert's count when the work saw a text fail, and a look at the cron's heartbeat
+/// (`alerts::check_cron`). Both come after the work, so they never
+/// delay a text, and only when the work went well on the first connection, so they fit in the
+/// time left (30 - 4 - 13 s).
 pub(super) fn in_background<Work, Fut, T>(
     ctx: &Context,
     env: &Env,
@@ -321,6 +329,7 @@ pub(super) fn in_background<Work, Fut, T>(
 ) where
     Work: FnOnce(Rc<database::Client>) -> Fut + 'static,
     Fut: Future<Output = Result<T, DbError>> + 'static,
+    T: Followup,
 {
     let env = env.clone();
     let monitoring = config.monitoring.clone();
@@ -337,40 +346,45 @@ pub(super) fn in_background<Work, Fut, T>(
             Delay::from(pause).await;
             connected = database::connect(&env).await;
         }
-        let outcome = match connected {
-            Ok(db) => {
-                let db = Rc::new(db);
-                let done = with_timeout(WORK_BUDGET, work(db.clone()))
-                    .await
-                    .unwrap_or_else(|| {
-                        Err(DbError(format!(
-                            "no answer from the database within {} s",
-                            WORK_BUDGET.as_secs()
-                        )))
-                    })
-                    .map(|_| ());
-                // Only when the work went well on the first connection: then the time left
-                // inside waitUntil (30 - 4 - 13 s) covers the check and an alert's POST.
-                if done.is_ok() && !retried {
-                    let check = alerts::check_cron(&db, &WorkerFetch, &monitoring);
-                    match with_timeout(CRON_CHECK_BUDGET, check).await {
-                        Some(Ok(())) => {}
-                        Some(Err(error)) => {
-                            warn!(log, "Could not check the cron's heartbeat: {error}")
-                        }
-                        None => warn!(
-                            log,
-                            "The cron's heartbeat check took over {} s: skipped",
-                            CRON_CHECK_BUDGET.as_secs()
-                        ),
-                    }
-                }
-                done
+        let db = match connected {
+            Ok(db) => Rc::new(db),
+            Err(error) => {
+                error!(log, "Could not {what}: {error}");
+                return;
             }
-            Err(error) => Err(error),
         };
-        if let Err(error) = outcome {
-            error!(log, "Could not {what}: {error}");
+        let done = with_timeout(WORK_BUDGET, work(db.clone()))
+            .await
+            .unwrap_or_else(|| {
+                Err(DbError(format!(
+                    "no answer from the database within {} s",
+                    WORK_BUDGET.as_secs()
+                )))
+            });
+        let followup = match done {
+            Ok(followup) => followup,
+            Err(error) => {
+                error!(log, "Could not {what}: {error}");
+                return;
+            }
+        };
+        if retried {
+            return;
+        }
+        let watch = async {
+            if followup.text_failed() {
+                alerts::after_delivery_failure(&db, &WorkerFetch, &monitoring).await?;
+            }
+            alerts::check_cron(&db, &WorkerFetch, &monitoring).await
+        };
+        match with_timeout(WATCH_BUDGET, watch).await {
+            Some(Ok(())) => {}
+            Some(Err(error)) => warn!(log, "Could not look at the alerts' counts: {error}"),
+            None => warn!(
+                log,
+                "The alerts' look took over {} s: skipped",
+                WATCH_BUDGET.as_secs()
+            ),
         }
     });
 }

@@ -4,6 +4,7 @@
 //! decision in the code base.
 use super::{boolean, int4, numbers, text};
 use crate::database::{Client, DbError};
+use crate::domain::message_status::FAILURES;
 use crate::domain::{
     BusinessNumber, CallRef, Caller, DialStatus, MessageStatus, Outcome, PhoneNumber, ProcessedBy,
 };
@@ -138,17 +139,31 @@ pub async fn claim_for_text(
     }))
 }
 
-/// The text went to Twilio as `message_sid`: the call is settled as texted.
+/// The SET clauses that take up a status callback which came before the text's MessageSid ($2) was
+/// recorded on the call (kept in `early_message_statuses` by `record_message_status`).
+const EARLY_STATUS: &str = "
+    sms_status = (SELECT sms_status FROM early_message_statuses WHERE message_sid = $2),
+    sms_status_rank = (SELECT sms_status_rank FROM early_message_statuses WHERE message_sid = $2),
+    sms_error_code = (SELECT sms_error_code FROM early_message_statuses WHERE message_sid = $2),
+    sms_status_at = (SELECT received_at FROM early_message_statuses WHERE message_sid = $2),
+    sms_delivered_at = (SELECT received_at FROM early_message_statuses
+                        WHERE message_sid = $2 AND delivered)";
+
+/// The text went to Twilio as `message_sid`: the call is settled as texted (with any status
+/// callback that beat this statement to the database).
 pub async fn record_sms_sent(
     db: &Client,
     call_sid: &str,
     message_sid: &str,
 ) -> Result<(), DbError> {
     db.query_typed(
-        "UPDATE active_calls
-         SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_error = NULL,
-             sms_maybe_sent = false, next_attempt_at = NULL, processed = true, processed_at = now()
-         WHERE call_sid = $1",
+        &format!(
+            "UPDATE active_calls
+             SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_error = NULL,
+                 sms_maybe_sent = false, next_attempt_at = NULL, processed = true,
+                 processed_at = now(), {EARLY_STATUS}
+             WHERE call_sid = $1"
+        ),
         &[text(&call_sid), text(&message_sid)],
     )
     .await?;
@@ -352,12 +367,15 @@ pub async fn adopt_sent_message(
 ) -> Result<bool, DbError> {
     let adopted = db
         .query_typed(
-            "UPDATE active_calls
-             SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_maybe_sent = false,
-                 processed = true, processed_at = now(), next_attempt_at = NULL, lease_until = NULL
-             WHERE call_sid = $1 AND outcome IN ('owed', 'sending')
-               AND NOT EXISTS (SELECT 1 FROM active_calls WHERE sms_sid = $2)
-             RETURNING call_sid",
+            &format!(
+                "UPDATE active_calls
+                 SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_maybe_sent = false,
+                     processed = true, processed_at = now(), next_attempt_at = NULL,
+                     lease_until = NULL, {EARLY_STATUS}
+                 WHERE call_sid = $1 AND outcome IN ('owed', 'sending')
+                   AND NOT EXISTS (SELECT 1 FROM active_calls WHERE sms_sid = $2)
+                 RETURNING call_sid"
+            ),
             &[text(&call_sid), text(&message_sid)],
         )
         .await?;
@@ -371,37 +389,56 @@ pub enum StatusRecord {
     Recorded { call_sid: String },
     /// A repeat, or a status older than the one stored: left as it was.
     Unchanged { call_sid: String },
-    /// No call has this MessageSid (a text sent by something else on the account, or a call
-    /// the cleanup deleted).
+    /// No call has this MessageSid yet: kept in `early_message_statuses` for when one records it
+    /// (a callback quicker than the statement that stores the SID, or a text the poll adopts
+    /// later), or never (another sender on the account, a call already cleaned up).
     Unknown,
 }
 
-/// Records the latest status of the text `message_sid`. Only a status from the list `replaces`
-/// (the ones before it, `MessageStatus::replaces`) is overwritten, in the same statement, so
-/// callbacks that arrive out of order or twice never move it backwards.
+/// Records the latest status of the text `message_sid`. A status replaces only one of a lower
+/// rank (`MessageStatus::rank`), in the same statement, so callbacks that arrive out of order or
+/// twice never move it backwards. Without a call that has the SID, the status is kept aside by the
+/// same rule. (A callback whose statement runs while `record_sms_sent` runs can still miss both;
+/// it is a window of milliseconds.)
 pub async fn record_message_status(
     db: &Client,
     message_sid: &str,
     status: &MessageStatus,
     error_code: Option<i32>,
 ) -> Result<StatusRecord, DbError> {
-    let replaces = status.replaces();
+    let rank = status.rank();
+    let delivered = status.is_delivered();
     let row = db
         .query_typed_one(
             "WITH updated AS (
                  UPDATE active_calls
-                 SET sms_status = $2, sms_error_code = $3, sms_status_at = now(),
-                     sms_delivered_at = CASE WHEN $2 = 'delivered' THEN now() END
-                 WHERE sms_sid = $1 AND (sms_status IS NULL OR sms_status = ANY($4))
+                 SET sms_status = $2, sms_status_rank = $3, sms_error_code = $4,
+                     sms_status_at = now(),
+                     sms_delivered_at = CASE WHEN $5 THEN COALESCE(sms_delivered_at, now())
+                                             ELSE sms_delivered_at END
+                 WHERE sms_sid = $1 AND (sms_status_rank IS NULL OR sms_status_rank < $3)
                  RETURNING call_sid
+             ), known AS (
+                 SELECT call_sid FROM active_calls WHERE sms_sid = $1
+             ), early AS (
+                 INSERT INTO early_message_statuses AS e
+                     (message_sid, sms_status, sms_status_rank, sms_error_code, delivered)
+                 SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM known)
+                 ON CONFLICT (message_sid) DO UPDATE SET
+                     sms_status = EXCLUDED.sms_status,
+                     sms_status_rank = EXCLUDED.sms_status_rank,
+                     sms_error_code = EXCLUDED.sms_error_code,
+                     delivered = e.delivered OR EXCLUDED.delivered,
+                     received_at = now()
+                 WHERE e.sms_status_rank < EXCLUDED.sms_status_rank
              )
-             SELECT (SELECT call_sid FROM updated) AS updated,
-                    (SELECT call_sid FROM active_calls WHERE sms_sid = $1) AS known",
+             SELECT (SELECT call_sid FROM updated) AS updated, (SELECT call_sid FROM known) AS known",
             &[
                 text(&message_sid),
                 text(&status.as_str()),
+                (&rank, Type::INT2),
                 int4(&error_code),
-                (&replaces, Type::TEXT_ARRAY),
+                boolean(&delivered),
             ],
         )
         .await?;
@@ -417,13 +454,13 @@ pub async fn record_message_status(
     )
 }
 
-/// A claim was lost on a call whose text had already been claimed (texted, in flight, or owed a
-/// retry): one duplicate text prevented, counted on the call (the design document's
-/// "deduplication triggers").
+/// A claim was lost on a call whose text is sent or in flight: one duplicate text prevented,
+/// counted on the call (the design document's "deduplication triggers"). A lost claim on a call
+/// that was answered, or whose failed text is not yet due for a retry, prevented no duplicate.
 pub async fn count_prevented_duplicate(db: &Client, call_sid: &str) -> Result<(), DbError> {
     db.query_typed(
         "UPDATE active_calls SET dedup_prevented = dedup_prevented + 1
-         WHERE call_sid = $1 AND sms_attempts > 0",
+         WHERE call_sid = $1 AND outcome IN ('texted', 'sending')",
         &[text(&call_sid)],
     )
     .await?;
@@ -431,16 +468,29 @@ pub async fn count_prevented_duplicate(db: &Client, call_sid: &str) -> Result<()
 }
 
 /// Texts that failed for good or were not delivered within the last hour: what the delivery
-/// alert compares with its threshold. A plain read: a minute of Hyperdrive's cache is harmless.
+/// alert compares with its threshold. `random()` keeps Hyperdrive from answering it from its cache,
+/// where a count a minute old could miss the failure that crosses the threshold.
 pub async fn recent_delivery_failures(db: &Client) -> Result<i64, DbError> {
+    let failures: Vec<String> = FAILURES.iter().map(ToString::to_string).collect();
     let row = db
         .query_typed_one(
-            "SELECT count(*) AS failures FROM active_calls
+            "SELECT count(*) AS failures, random() AS fresh FROM active_calls
              WHERE (outcome = 'failed' AND processed AND processed_at > now() - interval '1 hour')
-                OR (sms_status IN ('undelivered', 'failed')
-                    AND sms_status_at > now() - interval '1 hour')",
-            &[],
+                OR (sms_status = ANY($1) AND sms_status_at > now() - interval '1 hour')",
+            &[(&failures, Type::TEXT_ARRAY)],
         )
         .await?;
     Ok(row.get("failures"))
+}
+
+/// The weekly cleanup: statuses of texts no call ever recorded (another sender's, or a deleted
+/// call's) are kept as long as the calls are.
+pub async fn delete_early_statuses(db: &Client, older_than_days: u32) -> Result<u64, DbError> {
+    Ok(db
+        .execute(
+            "DELETE FROM early_message_statuses
+             WHERE received_at < now() - make_interval(days => $1::int)",
+            &[&(older_than_days as i32)],
+        )
+        .await?)
 }

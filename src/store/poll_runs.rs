@@ -33,7 +33,9 @@ pub struct StartedRun {
 /// `active_calls.received_at`: a couple of index probes, whatever the tables' sizes.
 const HEARTBEAT: &str = "floor(extract(epoch FROM now()))::int8 AS now, last.at AS last_poll_at,
      to_char(last.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_poll_text,
-     (SELECT floor(extract(epoch FROM min(received_at)))::int8 FROM active_calls) AS first_call_at
+     (SELECT floor(extract(epoch FROM greatest(min(received_at),
+                 (SELECT last_run_at FROM poll_state WHERE job = 'monitoring_since'))))::int8
+      FROM active_calls HAVING count(*) > 0) AS watched_since
      FROM (SELECT max(finished_at) AS finished_at,
                   floor(extract(epoch FROM max(finished_at)))::int8 AS at
            FROM poll_runs WHERE finished_at IS NOT NULL) AS last";
@@ -44,12 +46,11 @@ fn heartbeat_from_row(row: &tokio_postgres::Row) -> Heartbeat {
         last_poll_at: row
             .get::<_, Option<i64>>("last_poll_at")
             .zip(row.get::<_, Option<String>>("last_poll_text")),
-        first_call_at: row.get("first_call_at"),
+        watched_since: row.get("watched_since"),
     }
 }
 
-/// Records the start of a run; the heartbeat it returns is read in the same statement, before the
-/// run's own row counts.
+/// Records the start of a run, and reads the heartbeat as the run found it in the same statement.
 pub async fn start(db: &Client, trigger: Trigger) -> Result<StartedRun, DbError> {
     let row = db
         .query_typed_one(
@@ -86,7 +87,8 @@ pub async fn fail(db: &Client, id: i64, error: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// The newest finished run and the first call, as health and the webhooks' cron check read them.
+/// The newest finished run, and since when there are calls to watch, as health and the webhooks'
+/// cron check read them.
 /// `random()` is volatile, so Hyperdrive never answers this from its cache: health proves the
 /// database itself is there.
 pub async fn heartbeat(db: &Client) -> Result<Heartbeat, DbError> {

@@ -17,3 +17,15 @@ pub async fn claim_run(db: &Client, job: &str, every_secs: u32) -> Result<Option
         .await?;
     Ok(row.map(|row| row.get("now")))
 }
+
+/// Gives a claimed run back, as if it had not happened (an alert whose POST failed on the way):
+/// the next caller of `claim_run` gets it.
+pub async fn release(db: &Client, job: &str, every_secs: u32) -> Result<(), DbError> {
+    db.query_typed(
+        "UPDATE poll_state SET last_run_at = last_run_at - make_interval(secs => $2::int)
+         WHERE job = $1",
+        &[text(&job), int4(&(every_secs as i32))],
+    )
+    .await?;
+    Ok(())
+}

@@ -63,8 +63,9 @@ impl TestApp {
             .unwrap();
     }
 
-    /// Makes `seconds` pass for every call: each of its timestamps moves that far into the past, so
-    /// backoffs, leases and claims run out as they would in that time.
+    /// Makes `seconds` pass for everything the database keeps: each call's timestamps, the poll's
+    /// runs and its periodic jobs, the alerts' hours and since when the cron is watched, all move
+    /// that far into the past, so backoffs, leases, claims and alarms run out as they would.
     pub async fn pass_time(&self, seconds: i32) {
         self.db
             .execute(
@@ -74,8 +75,18 @@ impl TestApp {
                      claimed_at = claimed_at - make_interval(secs => $1::int),
                      next_attempt_at = next_attempt_at - make_interval(secs => $1::int),
                      sms_sent_at = sms_sent_at - make_interval(secs => $1::int),
+                     sms_status_at = sms_status_at - make_interval(secs => $1::int),
+                     sms_delivered_at = sms_delivered_at - make_interval(secs => $1::int),
                      lease_until = lease_until - make_interval(secs => $1::int),
                      next_lookup_at = next_lookup_at - make_interval(secs => $1::int)",
+                &[&seconds],
+            )
+            .await
+            .unwrap();
+        self.age_poll_runs(seconds).await;
+        self.db
+            .execute(
+                "UPDATE poll_state SET last_run_at = last_run_at - make_interval(secs => $1::int)",
                 &[&seconds],
             )
             .await

@@ -295,5 +295,6 @@ async fn a_deployment_whose_cron_never_ran_alarms_once_its_first_call_is_old() {
     assert_eq!(quiet.status, 503, "{}", quiet.body);
     let reason = quiet.json()["cron"].as_str().unwrap().to_string();
     assert!(reason.contains("never finished a poll run"), "{reason}");
+    assert!(reason.contains("calls to watch for 10 minutes"), "{reason}");
     assert!(reason.contains("CRON_ALARM_SECS is 600"), "{reason}");
 }

@@ -96,7 +96,7 @@ async fn a_status_for_a_message_no_call_sent_is_200_and_logged() {
     let (status, _) = app.message_status(stranger, "delivered", None).await;
     assert_eq!(status, 200, "an error would only make Twilio retry");
     app.assert_logged(&format!(
-        "[Message Status] Status delivered for {stranger}, which no call sent"
+        "[Message Status] Status delivered for {stranger}, which no call has recorded"
     ))
     .await;
 }
@@ -200,4 +200,54 @@ async fn prevented_duplicates_are_counted_on_the_call() {
     app.assert_logged_times("Deduplication: SMS already sent for this call", 3)
         .await;
     assert_eq!(app.delivery(&answered).await.dedup_prevented, 0);
+}
+
+/// A status Twilio adds later is kept by name and ranked as `sent`: a final status still replaces
+/// it. `read` (after `delivered`) keeps the delivery time.
+#[tokio::test]
+async fn an_unknown_status_gives_way_to_a_final_one_and_read_keeps_the_delivery() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    let message = texted_call(&app, &sid).await;
+    app.message_status(&message, "partially_delivered", None)
+        .await;
+    app.wait_for_delivery(&sid, "partially_delivered").await;
+    app.message_status(&message, "queued", None).await;
+    app.assert_logged("arrived after a later status or again")
+        .await;
+    app.message_status(&message, "delivered", None).await;
+    let delivered = app.wait_for_delivery(&sid, "delivered").await;
+    assert!(delivered.delivered);
+    app.message_status(&message, "read", None).await;
+    let read = app.wait_for_delivery(&sid, "read").await;
+    assert!(read.delivered, "read keeps the delivery time: {read:?}");
+}
+
+/// A text whose send looked failed but went out: its status callbacks reach the worker before the
+/// poll finds and adopts the message. They are kept, and the call takes them up on adoption.
+#[tokio::test]
+async fn statuses_that_come_before_the_text_is_recorded_are_taken_up_later() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    app.twilio
+        .script_message(CALLER, MessageScript::AcceptUnreadable);
+    let sid = call_sid(1);
+    assert_eq!(app.dial_result(&sid, "no-answer").await.status, 200);
+    let row = app.wait_for_call(&sid, |row| row.has_next_attempt).await;
+    assert_eq!(row.sms_sid, None, "the send's answer was unreadable");
+    let message = app.twilio.message_sids_to(CALLER).pop().expect("created");
+    app.twilio.deliver_status(&message, "sent", None).await;
+    app.twilio.deliver_status(&message, "delivered", None).await;
+    app.assert_logged_times("which no call has recorded", 2)
+        .await;
+
+    app.pass_time(121).await;
+    let summary = app.run_poll().await;
+    assert_eq!(summary.recovered, 1, "{summary:?}");
+    let adopted = app.delivery(&sid).await;
+    assert_eq!(adopted.sms_sid.as_deref(), Some(message.as_str()));
+    assert_eq!(adopted.sms_status.as_deref(), Some("delivered"));
+    assert!(adopted.delivered);
+    assert_eq!(app.sms_requests().len(), 1, "not sent again");
 }
