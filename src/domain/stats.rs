@@ -17,8 +17,8 @@
 //!   texted: the denominator is the missed calls that were texted, so the two add up to 1 and a
 //!   call nobody could text (no caller ID …) counts against neither path. Null when nothing was
 //!   texted.
-//! - **delivery**: over texted calls, by the message's latest status: `delivered`, `undelivered`,
-//!   `failed`, and `pending` for any other status or none yet; rate = delivered / (delivered +
+//! - **delivery**: over texted calls, by the message's latest status: `delivered` (or `read`, which
+//!   follows it), `undelivered`, `failed`, and `pending` for any other status or none yet; rate = delivered / (delivered +
 //!   undelivered + failed). **unreachable**: undelivered or failed with error 30003/30005/30006
 //!   (unreachable or a landline: will not change). **carrier_filtered**: error 30007/30034
 //!   (carrier filtering, unregistered 10DLC: the business's A2P registration).

@@ -18,7 +18,8 @@ const RFC3339: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
 /// How many calls the dashboard lists.
 pub const RECENT_CALLS: i64 = 50;
 
-/// The window's calls grouped by UTC day, number, outcome and path, with their delivery counts.
+/// The window's calls grouped by UTC day, number, outcome and path, with their delivery counts
+/// (`read` comes after `delivered` and replaces it: delivered too, `MessageStatus::is_delivered`).
 pub async fn call_groups(db: &Client, days: u32) -> Result<Vec<CallGroup>, DbError> {
     let days = days as i32;
     let unreachable = &DeliveryProblem::UNREACHABLE[..];
@@ -29,7 +30,7 @@ pub async fn call_groups(db: &Client, days: u32) -> Result<Vec<CallGroup>, DbErr
                     c.to_number, b.business_name, c.outcome, c.processed_by,
                     count(*) AS calls,
                     coalesce(sum(c.dedup_prevented), 0)::int8 AS dedup_prevented,
-                    count(*) FILTER (WHERE c.sms_status = 'delivered') AS delivered,
+                    count(*) FILTER (WHERE c.sms_status IN ('delivered', 'read')) AS delivered,
                     count(*) FILTER (WHERE c.sms_status = 'undelivered') AS undelivered,
                     count(*) FILTER (WHERE c.sms_status = 'failed') AS sms_failed,
                     count(*) FILTER (WHERE c.sms_status IN ('undelivered', 'failed')

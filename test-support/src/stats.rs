@@ -142,7 +142,7 @@ impl MixedCall {
 
 /// The calls `play_call_mix` made, by what became of them.
 pub struct CallMix {
-    /// Phase 2 `no-answer`: texted by the callback, then reported delivered.
+    /// Phase 2 `no-answer`: texted by the callback, then reported delivered, then read.
     pub texted_by_callback: MixedCall,
     /// Phase 2 `completed`: answered.
     pub answered: MixedCall,
@@ -242,6 +242,8 @@ impl TestApp {
 
         for (call, status, error_code) in [
             (&mix.texted_by_callback, "delivered", None),
+            // Read receipts follow delivery (RCS, WhatsApp): still delivered.
+            (&mix.texted_by_callback, "read", None),
             (&mix.texted_by_poll, "undelivered", Some(30007)),
         ] {
             let message = self.call_row(&call.sid).await.unwrap().sms_sid.unwrap();
