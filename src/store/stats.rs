@@ -3,9 +3,11 @@
 //! percentiles, the poll's heartbeat, the table's size), and the dashboard's recent calls. What the
 //! groups mean is decided in `domain::stats`, not here.
 //!
-//! All three are plain SELECTs, so Hyperdrive may answer them from its cache for up to 60 s: a KPI
-//! a minute stale is acceptable for both endpoints (nothing is decided from them), and `as_of`
-//! carries the database's clock, so a cached answer shows its age.
+//! All three are plain SELECTs, which Hyperdrive may answer from its cache for up to 60 s: a KPI a
+//! minute stale is acceptable for both endpoints (nothing is decided from them), and `as_of` carries
+//! the database's clock, so a cached answer would show its age. (In practice they reach the
+//! database: each calls `now()`, which PostgreSQL marks stable, and Hyperdrive documents that it
+//! does not cache queries using volatile or stable functions.)
 use super::int4;
 use crate::database::{Client, DbError};
 use crate::domain::stats::{CallGroup, Latency, RecentCall, WindowFacts};
