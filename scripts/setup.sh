@@ -11,6 +11,8 @@ apt_missing=()
 need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_missing+=("$1"); }
 if command -v dpkg >/dev/null 2>&1; then
   [ -n "$PG_BIN" ] || need_pkg postgresql
+  # The dashboard's browser test drives Debian's chromium (headless) with playwright-core.
+  [ -x /usr/bin/chromium ] || need_pkg chromium
   if [ "$WASM_ROUTE" = debian ]; then
     for pkg in rustc-web cargo-web rust-web-src rust-web-clippy lld-22; do need_pkg "$pkg"; done
   fi

@@ -1,7 +1,7 @@
 //! The worker's thin edge (wasm only): outbound fetch with a timeout, the clock, reading the
 //! environment, and writing a `Reply` or an `ApiError` out as the runtime's response.
 use crate::config::{required_secret, Config, ConfigError, Secret};
-use crate::error::{check_bearer, ApiError, Reply};
+use crate::error::{check_basic, check_bearer, ApiError, Reply};
 use crate::http::{HttpClient, InboundResponse, Method, OutboundRequest, TransportError};
 use crate::log::Log;
 use crate::routes;
@@ -110,8 +110,30 @@ pub fn require_token(
     token: &Option<Secret>,
     setting: &'static str,
 ) -> Result<(), ApiError> {
-    let expected = required_secret(token, setting)?;
-    check_bearer(header(request, "Authorization").as_deref(), expected)
+    require(request, token, setting, check_bearer)
+}
+
+/// HTTP Basic credentials for a page a person opens: any user name, the token as the password.
+pub fn require_login(
+    request: &Request,
+    token: &Option<Secret>,
+    setting: &'static str,
+) -> Result<(), ApiError> {
+    require(request, token, setting, check_basic)
+}
+
+/// The request's `Authorization` checked against the token by `check`; 503 naming the setting
+/// when it is not set.
+fn require(
+    request: &Request,
+    token: &Option<Secret>,
+    setting: &'static str,
+    check: fn(Option<&str>, &Secret) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    check(
+        header(request, "Authorization").as_deref(),
+        required_secret(token, setting)?,
+    )
 }
 
 pub fn method(request: &Request) -> routes::Method {

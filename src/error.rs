@@ -32,11 +32,44 @@ impl Reply {
         }
     }
 
+    /// A page of the worker's own: no script, style only inline, images only as data URIs, no
+    /// framing; private figures, so never cached.
+    pub fn html(body: String) -> Reply {
+        Reply {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            headers: Vec::new(),
+            body,
+        }
+        .with_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        .with_header("X-Content-Type-Options", "nosniff")
+        .with_header("Referrer-Policy", "no-referrer")
+        .with_header("Cache-Control", "no-store")
+    }
+
+    /// 302 to `location`.
+    pub fn redirect(location: &str) -> Reply {
+        Reply {
+            status: 302,
+            content_type: "text/plain; charset=utf-8",
+            headers: Vec::new(),
+            body: String::new(),
+        }
+        .with_header("Location", location)
+    }
+
     fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
         self.headers.push((name, value.into()));
         self
     }
 }
+
+/// The pages' policy: nothing but the page itself, its inline style and data: images.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// The realm a browser shows when it asks for the dashboard's password.
+pub const BASIC_REALM: &str = "Missed-call text-back";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -44,6 +77,9 @@ pub enum ApiError {
     BadRequest(String),
     /// 401: the bearer token is missing or wrong (the two are not told apart).
     Unauthorized,
+    /// 401 for a page a person opens: HTTP Basic credentials missing or wrong, so the browser
+    /// asks for them (`WWW-Authenticate: Basic`).
+    LoginRequired,
     /// 403: a webhook without a valid `X-Twilio-Signature`.
     Forbidden(String),
     NotFound(String),
@@ -65,7 +101,7 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             ApiError::BadRequest(_) => 400,
-            ApiError::Unauthorized => 401,
+            ApiError::Unauthorized | ApiError::LoginRequired => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
@@ -90,6 +126,10 @@ impl ApiError {
         let reply = Reply::json(self.status(), &body);
         match self {
             ApiError::Unauthorized => reply.with_header("WWW-Authenticate", "Bearer"),
+            ApiError::LoginRequired => reply.with_header(
+                "WWW-Authenticate",
+                format!("Basic realm=\"{BASIC_REALM}\", charset=\"UTF-8\""),
+            ),
             ApiError::MethodNotAllowed { allow } => reply.with_header("Allow", *allow),
             _ => reply,
         }
@@ -104,6 +144,7 @@ impl fmt::Display for ApiError {
             | ApiError::NotFound(reason)
             | ApiError::Internal(reason) => f.write_str(reason),
             ApiError::Unauthorized => f.write_str("missing or invalid bearer token"),
+            ApiError::LoginRequired => f.write_str("missing or invalid credentials"),
             ApiError::MethodNotAllowed { allow } => write!(f, "method not allowed; use {allow}"),
             ApiError::Config(problem) => write!(f, "{problem}"),
             ApiError::Unavailable { dependency, reason } => {
@@ -145,6 +186,32 @@ pub fn check_bearer(
         Ok(())
     } else {
         Err(ApiError::Unauthorized)
+    }
+}
+
+/// HTTP Basic check for pages a person opens: any user name, `expected` as the password, compared
+/// in constant time. Missing, malformed and wrong credentials are all the same 401.
+pub fn check_basic(header: Option<&str>, expected: &crate::config::Secret) -> Result<(), ApiError> {
+    use base64::Engine;
+    let password = header
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Basic"))
+        .and_then(|(_, encoded)| {
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+        })
+        .and_then(|decoded| {
+            let colon = decoded.iter().position(|b| *b == b':')?;
+            Some(decoded[colon + 1..].to_vec())
+        });
+    let valid = password.is_some_and(|password| {
+        crate::twilio::signature::constant_time_eq(&password, expected.expose().as_bytes())
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::LoginRequired)
     }
 }
 
@@ -197,6 +264,71 @@ mod tests {
             "configuration incomplete: setting CRON_SECRET: is not set"
         );
         assert!(!ApiError::NotFound("x".into()).is_server_side());
+    }
+
+    #[test]
+    fn basic_auth_takes_any_user_and_the_password() {
+        use base64::Engine;
+        let encode = |pair: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
+        };
+        let secret = Secret::new("s3cret");
+        for good in [
+            encode("owner:s3cret"),
+            encode(":s3cret"),
+            encode("anyone at all:s3cret"),
+            encode("owner:s3cret").replace("Basic", "basic"),
+        ] {
+            assert_eq!(check_basic(Some(&good), &secret), Ok(()), "{good}");
+        }
+        for wrong in [
+            None,
+            Some(String::new()),
+            Some("Basic".into()),
+            Some("Basic ".into()),
+            Some("Basic !!!not-base64".into()),
+            Some(encode("owner:s3cre")),
+            Some(encode("owner:s3cretx")),
+            Some(encode("owner")),
+            Some(encode("s3cret")),
+            Some(encode("s3cret:owner")),
+            // The password is everything after the first colon.
+            Some(encode("owner:x:s3cret")),
+            Some("Bearer s3cret".into()),
+            Some(encode("owner:s3cret").replace("Basic ", "Bearer ")),
+        ] {
+            assert_eq!(
+                check_basic(wrong.as_deref(), &secret),
+                Err(ApiError::LoginRequired),
+                "{wrong:?}"
+            );
+        }
+        let reply = ApiError::LoginRequired.reply();
+        assert_eq!(reply.status, 401);
+        assert_eq!(
+            header(&reply, "WWW-Authenticate"),
+            Some(r#"Basic realm="Missed-call text-back", charset="UTF-8""#)
+        );
+    }
+
+    #[test]
+    fn pages_carry_a_strict_policy_and_redirects_a_location() {
+        let page = Reply::html("<p>hi</p>".into());
+        assert_eq!(page.content_type, "text/html; charset=utf-8");
+        assert_eq!(
+            header(&page, "Content-Security-Policy"),
+            Some(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; \
+                 form-action 'none'; frame-ancestors 'none'"
+            )
+        );
+        assert_eq!(header(&page, "Cache-Control"), Some("no-store"));
+        let redirect = Reply::redirect("/dashboard");
+        assert_eq!(redirect.status, 302);
+        assert_eq!(header(&redirect, "Location"), Some("/dashboard"));
     }
 
     #[test]

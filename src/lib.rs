@@ -4,6 +4,7 @@
 //! Layout).
 pub mod alerts;
 pub mod config;
+pub mod dashboard;
 pub mod database;
 pub mod domain;
 pub mod error;
@@ -22,9 +23,10 @@ mod edge;
 #[cfg(target_arch = "wasm32")]
 mod entry {
     use crate::edge;
+    use crate::error::Reply;
     use crate::log::Log;
     use crate::routes::{
-        self, admin, cron, dial_status, health, message_status, screen, voice, Job, Route,
+        self, admin, cron, dial_status, health, message_status, screen, stats, voice, Job, Route,
     };
     use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
@@ -50,6 +52,9 @@ mod entry {
             Route::MessageStatus => message_status::message_status(request, &env, &ctx).await,
             Route::Cron(job) => cron::endpoint(&request, &env, job).await,
             Route::Numbers(asked) => admin::numbers(request, &env, asked).await,
+            Route::Stats => stats::stats(&request, &env).await,
+            Route::Dashboard => stats::dashboard(&request, &env).await,
+            Route::Root => Ok(Reply::redirect(routes::DASHBOARD_PATH)),
         };
         edge::respond(outcome, log)
     }

@@ -149,8 +149,10 @@ impl StatusReport {
     /// What the operator reads about an undelivered text: the code and whose problem it is.
     pub fn problem(&self) -> Option<String> {
         let code = self.error_code?;
-        let problem = u32::try_from(code).map_or(DeliveryProblem::Other, DeliveryProblem::of);
-        Some(format!("error {code}: {}", problem.explain()))
+        Some(format!(
+            "error {code}: {}",
+            DeliveryProblem::of(code).explain()
+        ))
     }
 }
 
@@ -166,11 +168,18 @@ pub enum DeliveryProblem {
 }
 
 impl DeliveryProblem {
-    pub fn of(error_code: u32) -> DeliveryProblem {
-        match error_code {
-            30003 | 30005 | 30006 => DeliveryProblem::Unreachable,
-            30007 | 30034 => DeliveryProblem::CarrierFiltered,
-            _ => DeliveryProblem::Other,
+    /// Twilio's error codes of an unreachable handset (the statistics count them in SQL too).
+    pub const UNREACHABLE: [i32; 3] = [30003, 30005, 30006];
+    /// Twilio's error codes of carrier filtering and unregistered 10DLC traffic.
+    pub const CARRIER_FILTERED: [i32; 2] = [30007, 30034];
+
+    pub fn of(error_code: i32) -> DeliveryProblem {
+        if Self::UNREACHABLE.contains(&error_code) {
+            DeliveryProblem::Unreachable
+        } else if Self::CARRIER_FILTERED.contains(&error_code) {
+            DeliveryProblem::CarrierFiltered
+        } else {
+            DeliveryProblem::Other
         }
     }
 

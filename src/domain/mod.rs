@@ -9,6 +9,7 @@ pub mod message_status;
 pub mod number_cache;
 pub mod outcome;
 pub mod phone_number;
+pub mod stats;
 
 pub use business::{BusinessNumber, BusinessNumberInput};
 pub use call::{CallRef, Caller};

@@ -14,6 +14,10 @@ pub const MESSAGE_STATUS_PATH: &str = "/api/webhooks/twilio/message-status";
 pub const CHECK_MISSED_CALLS_PATH: &str = "/api/cron/check-missed-calls";
 pub const CLEANUP_PATH: &str = "/api/cron/cleanup-old-calls";
 pub const NUMBERS_PATH: &str = "/api/admin/numbers";
+pub const STATS_PATH: &str = "/api/stats";
+pub const DASHBOARD_PATH: &str = "/dashboard";
+/// The bare origin, which a person types: redirected to the dashboard.
+pub const ROOT_PATH: &str = "/";
 
 /// Must match `[triggers] crons` in wrangler.toml.
 pub const POLL_CRON: &str = "*/1 * * * *";
@@ -31,6 +35,8 @@ pub mod health;
 pub mod message_status;
 #[cfg(target_arch = "wasm32")]
 pub mod screen;
+#[cfg(target_arch = "wasm32")]
+pub mod stats;
 #[cfg(target_arch = "wasm32")]
 pub mod voice;
 
@@ -81,6 +87,12 @@ pub enum Route {
     MessageStatus,
     Cron(Job),
     Numbers(NumbersRequest),
+    /// `/api/stats`: the KPIs as JSON (bearer).
+    Stats,
+    /// `/dashboard`: the KPIs as a page (HTTP Basic).
+    Dashboard,
+    /// `/`: a redirect to the dashboard.
+    Root,
 }
 
 /// The log tags of the endpoint families; the handlers log under the same ones.
@@ -89,6 +101,7 @@ pub const VOICE_LOG: Log = Log("[Voice]");
 pub const CRON_LOG: Log = Log("[Cron]");
 pub const MESSAGE_STATUS_LOG: Log = Log("[Message Status]");
 pub const ADMIN_LOG: Log = Log("[Admin]");
+pub const STATS_LOG: Log = Log("[Stats]");
 /// A request no route takes.
 pub const ROUTER_LOG: Log = Log("[Router]");
 
@@ -101,6 +114,7 @@ impl Route {
             Route::MessageStatus => MESSAGE_STATUS_LOG,
             Route::Cron(_) => CRON_LOG,
             Route::Numbers(_) => ADMIN_LOG,
+            Route::Stats | Route::Dashboard | Route::Root => STATS_LOG,
         }
     }
 }
@@ -123,6 +137,9 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         CHECK_MISSED_CALLS_PATH => only(Method::Get, "GET", Route::Cron(Job::CheckMissedCalls)),
         CLEANUP_PATH => only(Method::Delete, "DELETE", Route::Cron(Job::Cleanup)),
         NUMBERS_PATH => only(Method::Get, "GET", Route::Numbers(NumbersRequest::List)),
+        STATS_PATH => only(Method::Get, "GET", Route::Stats),
+        DASHBOARD_PATH => only(Method::Get, "GET", Route::Dashboard),
+        ROOT_PATH => only(Method::Get, "GET", Route::Root),
         _ => match path
             .strip_prefix(NUMBERS_PATH)
             .and_then(|rest| rest.strip_prefix('/'))
@@ -182,6 +199,9 @@ mod tests {
                 NUMBERS_PATH,
                 Route::Numbers(NumbersRequest::List),
             ),
+            (Method::Get, STATS_PATH, Route::Stats),
+            (Method::Get, DASHBOARD_PATH, Route::Dashboard),
+            (Method::Get, ROOT_PATH, Route::Root),
         ];
         for (method, path, expected) in cases {
             assert_eq!(route(method, path), Ok(expected.clone()), "{path}");
@@ -241,8 +261,13 @@ mod tests {
     #[test]
     fn unknown_paths_and_trailing_slashes_are_404() {
         for path in [
-            "/",
             "",
+            "//",
+            "/dashboard/",
+            "/Dashboard",
+            "/api/stats/",
+            "/api/statsx",
+            "/index.html",
             "/api/nothing-here",
             "/api/health/",
             "/api/webhooks/twilio/voice/",

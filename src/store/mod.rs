@@ -13,6 +13,7 @@ pub mod numbers;
 pub mod poll;
 pub mod poll_runs;
 pub mod poll_state;
+pub mod stats;
 
 // The hot statements are sent with their parameter types (`query_typed`): one round trip, where a
 // plain `query` first prepares the statement in a round trip of its own.

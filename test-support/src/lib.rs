@@ -8,7 +8,7 @@
 //! - `db_proxy`: a relay in front of the database that can leave connections hanging;
 //! - `app`: `spawn_app()`, `TestApp`, and reading back logs, rows and texts;
 //! - `alert_sink`: a receiver for the alerts the worker POSTs to ALERT_WEBHOOK_URL;
-//! - `voice`, `cron`, `admin`, `monitoring`: the helpers per endpoint family.
+//! - `voice`, `cron`, `admin`, `monitoring`, `stats`: the helpers per endpoint family.
 mod admin;
 mod alert_sink;
 mod app;
@@ -17,6 +17,7 @@ mod database;
 mod db_proxy;
 mod forward;
 mod monitoring;
+mod stats;
 mod tls;
 mod voice;
 mod worker;
@@ -30,6 +31,7 @@ pub use app::{
 pub use database::{fresh_test_database, OwnCluster, TempDir};
 pub use forward::{forward_query, DIAL_STATUS_PATH, SCREEN_PATH};
 pub use monitoring::Delivery;
+pub use stats::{screenshot_folder, CallMix, MixedCall, Page, OTHER_BUSINESS, OTHER_NUMBER};
 pub use tls::{start_tls_cluster, TlsCluster};
 pub use twilio_double::{ForwardLeg, MessageScript, RecordedRequest, TwilioDouble};
 pub use voice::{call_params, call_params_from, call_sid, caller, dial_query};

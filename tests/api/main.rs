@@ -4,11 +4,13 @@
 mod admin;
 mod alerts;
 mod cron;
+mod dashboard;
 mod forward;
 mod health;
 mod message_status;
 mod poll_field_truth;
 mod readme;
 mod reconcile;
+mod stats;
 mod texting;
 mod voice;
