@@ -15,6 +15,9 @@ pub mod poll_runs;
 pub mod poll_state;
 pub mod stats;
 
+/// `to_char`'s pattern for RFC 3339 in UTC (`2026-11-25T19:35:32Z`), after `AT TIME ZONE 'UTC'`.
+const RFC3339: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
+
 // The hot statements are sent with their parameter types (`query_typed`): one round trip, where a
 // plain `query` first prepares the statement in a round trip of its own.
 type Param<'a> = (&'a (dyn ToSql + Sync), Type);

@@ -1,7 +1,7 @@
 //! `poll_runs`: the cron's heartbeat. Every poll run, from the cron trigger or the endpoint, is a
 //! row from its start; its end writes the summary (or the error). Health, the cron alarm and the
 //! statistics read the newest finished run.
-use super::{int8, text};
+use super::{int8, text, RFC3339};
 use crate::database::{Client, DbError};
 use crate::domain::Heartbeat;
 
@@ -31,14 +31,19 @@ pub struct StartedRun {
 
 /// The heartbeat's columns, from the indexes on `poll_runs.finished_at` and
 /// `active_calls.received_at`: a couple of index probes, whatever the tables' sizes.
-const HEARTBEAT: &str = "floor(extract(epoch FROM now()))::int8 AS now, last.at AS last_poll_at,
-     to_char(last.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_poll_text,
-     (SELECT floor(extract(epoch FROM greatest(min(received_at),
+fn heartbeat_columns() -> String {
+    format!(
+        "floor(extract(epoch FROM now()))::int8 AS now, last.at AS last_poll_at,
+     to_char(last.finished_at AT TIME ZONE 'UTC', {RFC3339}) AS last_poll_text,
+     (SELECT floor(extract(epoch FROM greatest(first.at,
                  (SELECT last_run_at FROM poll_state WHERE job = 'monitoring_since'))))::int8
-      FROM active_calls HAVING count(*) > 0) AS watched_since
+      FROM (SELECT min(received_at) AS at FROM active_calls) AS first
+      WHERE first.at IS NOT NULL) AS watched_since
      FROM (SELECT max(finished_at) AS finished_at,
                   floor(extract(epoch FROM max(finished_at)))::int8 AS at
-           FROM poll_runs WHERE finished_at IS NOT NULL) AS last";
+           FROM poll_runs WHERE finished_at IS NOT NULL) AS last"
+    )
+}
 
 fn heartbeat_from_row(row: &tokio_postgres::Row) -> Heartbeat {
     Heartbeat {
@@ -56,7 +61,8 @@ pub async fn start(db: &Client, trigger: Trigger) -> Result<StartedRun, DbError>
         .query_typed_one(
             &format!(
                 "WITH run AS (INSERT INTO poll_runs (trigger) VALUES ($1) RETURNING id)
-                 SELECT (SELECT id FROM run) AS id, {HEARTBEAT}"
+                 SELECT (SELECT id FROM run) AS id, {}",
+                heartbeat_columns()
             ),
             &[text(&trigger.as_str())],
         )
@@ -93,7 +99,10 @@ pub async fn fail(db: &Client, id: i64, error: &str) -> Result<(), DbError> {
 /// database itself is there.
 pub async fn heartbeat(db: &Client) -> Result<Heartbeat, DbError> {
     let row = db
-        .query_typed_one(&format!("SELECT random() AS fresh, {HEARTBEAT}"), &[])
+        .query_typed_one(
+            &format!("SELECT random() AS fresh, {}", heartbeat_columns()),
+            &[],
+        )
         .await?;
     Ok(heartbeat_from_row(&row))
 }

@@ -8,14 +8,11 @@
 //! the database's clock, so a cached answer would show its age. (In practice they reach the
 //! database: each calls `now()`, which PostgreSQL marks stable, and Hyperdrive documents that it
 //! does not cache queries using volatile or stable functions.)
-use super::int4;
+use super::{int4, RFC3339};
 use crate::database::{Client, DbError};
 use crate::domain::stats::{CallGroup, Latency, RecentCall, WindowFacts};
 use crate::domain::{mask, DeliveryProblem};
 use tokio_postgres::types::Type;
-
-/// `to_char`'s pattern for RFC 3339 in UTC (`2026-11-25T19:35:32Z`), after `AT TIME ZONE 'UTC'`.
-const RFC3339: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
 
 /// How many calls the dashboard lists.
 pub const RECENT_CALLS: i64 = 50;
