@@ -3,6 +3,7 @@
 //! phone. Pure: the inbound-SMS webhook reads the message once (`InboundSms::read`), decides here,
 //! and does the I/O.
 use super::business::MAX_SMS_CHARS;
+use super::message_status::message_sid_param;
 use super::{Caller, PhoneNumber};
 
 /// Twilio's default opt-out keywords on long codes.
@@ -67,21 +68,13 @@ impl InboundSms {
         media_url: Option<&str>,
         opt_out_type: Option<&str>,
     ) -> Result<InboundSms, String> {
-        let message_sid = message_sid.unwrap_or_default().trim();
-        let well_formed = message_sid.len() == 34
-            && (message_sid.starts_with("SM") || message_sid.starts_with("MM"))
-            && message_sid.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
-        if !well_formed {
-            return Err(format!(
-                "MessageSid {message_sid:?} is not SM or MM followed by 32 hex digits"
-            ));
-        }
+        let message_sid = message_sid_param(message_sid)?;
         let to = PhoneNumber::parse(to.unwrap_or_default()).map_err(|e| format!("To: {e}"))?;
         let from = from.map(str::trim).filter(|f| !f.is_empty());
         let from = Caller::parse(from.ok_or("missing form parameter From")?);
         let body = body.unwrap_or_default().to_string();
         Ok(InboundSms {
-            message_sid: message_sid.to_string(),
+            message_sid,
             from,
             to,
             keyword: keyword(&body, opt_out_type),
