@@ -6,7 +6,7 @@
 use crate::config::TwilioConfig;
 use crate::database::{Client, DbError};
 use crate::domain::conversation::{
-    lead_opted_out, no_lead_yet, owner_answer, reply_for_owner, InboundSms, Keyword,
+    lead_opted_out, no_lead_yet, owner_answer, reply_for_owner, stranger, InboundSms, Keyword,
     NOTHING_TO_SEND,
 };
 use crate::domain::{BusinessNumber, PhoneNumber};
@@ -15,7 +15,7 @@ use crate::log::Log;
 use crate::store::conversation::{self, Answer};
 use crate::store::numbers;
 use crate::store::opt_outs::{self, OptOutSource};
-use crate::twilio::rest::{self, Tracking};
+use crate::twilio::rest::{self, Failure, Tracking};
 use crate::{error, info, warn};
 
 pub const LOG: Log = Log("[SMS]");
@@ -35,10 +35,22 @@ pub async fn handle_inbound_sms(
         );
         return Ok(());
     };
-    if let Some(keyword) = sms.keyword {
-        return record_keyword(db, sms, from, keyword).await;
+    let business = numbers::get(db, &sms.to).await?;
+    if let Some(business) = business.as_ref().filter(|b| b.is_owner(from)) {
+        // The owner's "Yes" or "Help" answers a lead; only their STOP is a keyword (Twilio acts on
+        // it, and would refuse every later relay to them).
+        if sms.keyword != Some(Keyword::OptOut) {
+            return owner_answers(db, http, twilio, sms, business, from).await;
+        }
     }
-    let Some(business) = numbers::get(db, &sms.to).await? else {
+    if let Some(keyword) = sms.keyword {
+        record_keyword(db, sms, from, keyword).await?;
+        // START, UNSTOP, YES also answer the text ("Yes, please come"): the owner reads them too.
+        if keyword != Keyword::OptIn {
+            return Ok(());
+        }
+    }
+    let Some(business) = business else {
         warn!(
             LOG,
             "{} to {}, which is not a configured number: not forwarded",
@@ -47,11 +59,7 @@ pub async fn handle_inbound_sms(
         );
         return Ok(());
     };
-    if business.is_owner(from) {
-        owner_answers(db, http, twilio, sms, &business, from).await
-    } else {
-        lead_replies(db, http, twilio, sms, &business, from).await
-    }
+    lead_replies(db, http, twilio, sms, &business, from).await
 }
 
 /// STOP and the other opt-out keywords, START, HELP: recorded, and nothing sent, because Twilio
@@ -115,7 +123,7 @@ async fn lead_replies(
     let text = reply_for_owner(
         lead,
         &business.business_name,
-        recorded.missed_call_at.as_deref(),
+        recorded.last_call.as_deref(),
         &sms.body,
         media,
     );
@@ -128,14 +136,14 @@ async fn lead_replies(
             lead.masked(),
             owner.masked()
         ),
-        Err(reason) => error!(
+        Err(failure) => error!(
             LOG,
-            "Could not forward the reply from {} to the owner ({}): {reason}",
+            "Could not forward the reply from {} to the owner ({}): {failure}",
             lead.masked(),
             owner.masked()
         ),
     }
-    conversation::record_relay(db, recorded.id, relayed.as_deref().map_err(String::as_str)).await
+    record_relay(db, recorded.id, &relayed).await
 }
 
 /// The owner answered from their own phone: relayed to the lead it names, or to the lead who
@@ -149,45 +157,51 @@ async fn owner_answers(
     owner: &PhoneNumber,
 ) -> Result<(), DbError> {
     let answer = owner_answer(&sms.body);
-    if answer.text.is_empty() {
-        tell_owner(http, twilio, &sms.to, owner, NOTHING_TO_SEND).await;
-        return Ok(());
-    }
-    let recorded = conversation::record_answer(
-        db,
-        &sms.to,
-        answer.to.as_ref(),
-        &answer.text,
-        &sms.message_sid,
-    )
-    .await?;
-    match recorded {
+    let text = match (answer.text.as_str(), sms.media_url.as_deref()) {
+        ("", None) => {
+            tell_owner(http, twilio, &sms.to, owner, NOTHING_TO_SEND).await;
+            return Ok(());
+        }
+        (text, None) => text.to_string(),
+        ("", Some(url)) => url.to_string(),
+        (text, Some(url)) => format!("{text} {url}"),
+    };
+    let recorded =
+        conversation::record_answer(db, &sms.to, answer.to.as_ref(), &text, &sms.message_sid)
+            .await?;
+    let notice = match recorded {
         Answer::Relay { id, lead } => {
-            let relayed = send(http, twilio, &sms.to, &lead, &answer.text).await;
+            let relayed = send(http, twilio, &sms.to, &lead, &text).await;
             match &relayed {
                 Ok(sid) => info!(
                     LOG,
                     "The owner's answer relayed to {}: {sid}",
                     lead.masked()
                 ),
-                Err(reason) => error!(
+                Err(failure) => error!(
                     LOG,
-                    "Could not relay the owner's answer to {}: {reason}",
+                    "Could not relay the owner's answer to {}: {failure}",
                     lead.masked()
                 ),
             }
-            conversation::record_relay(db, id, relayed.as_deref().map_err(String::as_str)).await?;
+            record_relay(db, id, &relayed).await?;
+            match relayed {
+                Err(failure) if failure.code() == Some(rest::UNSUBSCRIBED) => {
+                    opt_outs::record(db, &sms.to, &lead, OptOutSource::Twilio21610).await?;
+                    lead_opted_out(&lead)
+                }
+                _ => return Ok(()),
+            }
         }
-        Answer::NoLead => {
-            let notice = no_lead_yet(&business.business_name);
-            tell_owner(http, twilio, &sms.to, owner, &notice).await;
+        Answer::NoLead => no_lead_yet(&business.business_name),
+        Answer::Stranger { named } => stranger(&named, &business.business_name),
+        Answer::OptedOut { lead } => lead_opted_out(&lead),
+        Answer::Repeated => {
+            info!(LOG, "{} was already relayed: not again", sms.message_sid);
+            return Ok(());
         }
-        Answer::OptedOut { lead } => {
-            let notice = lead_opted_out(&lead);
-            tell_owner(http, twilio, &sms.to, owner, &notice).await;
-        }
-        Answer::Repeated => info!(LOG, "{} was already relayed: not again", sms.message_sid),
-    }
+    };
+    tell_owner(http, twilio, &sms.to, owner, &notice).await;
     Ok(())
 }
 
@@ -201,24 +215,50 @@ async fn tell_owner(
 ) {
     match send(http, twilio, business_number, owner, notice).await {
         Ok(_) => info!(LOG, "Told the owner ({}): {notice}", owner.masked()),
-        Err(reason) => error!(
+        Err(failure) => error!(
             LOG,
-            "Could not tell the owner ({}) \"{notice}\": {reason}",
+            "Could not tell the owner ({}) \"{notice}\": {failure}",
             owner.masked()
         ),
     }
 }
 
-/// One relayed text from the business number: its MessageSid, or why Twilio did not take it.
+async fn record_relay(
+    db: &Client,
+    id: i64,
+    relayed: &Result<String, Failure>,
+) -> Result<(), DbError> {
+    let (sid, error) = match relayed {
+        Ok(sid) => (Some(sid.as_str()), None),
+        Err(failure) => (None, Some(failure.label())),
+    };
+    conversation::record_relay(db, id, sid, error.as_deref()).await
+}
+
+/// One relayed text from the business number: its MessageSid, or Twilio's refusal. A failure that
+/// Twilio did not act on (429, a refused connection) is tried once more at once: a lost reply is
+/// the very thing this conversation exists to prevent, and a resend after an ambiguous failure
+/// (a timeout, a 5xx) could deliver it twice, so those are not retried.
 async fn send(
     http: &impl HttpClient,
     twilio: &TwilioConfig,
     business_number: &PhoneNumber,
     to: &PhoneNumber,
     text: &str,
-) -> Result<String, String> {
-    let request = rest::send_message(twilio, to, business_number, text, Tracking::None);
-    rest::parse_message(http.send(request).await)
-        .map(|message| message.sid)
-        .map_err(|failure| failure.to_string())
+) -> Result<String, Failure> {
+    let attempt = || async {
+        let request = rest::send_message(twilio, to, business_number, text, Tracking::None);
+        rest::parse_message(http.send(request).await).map(|message| message.sid)
+    };
+    match attempt().await {
+        Err(failure @ Failure::Retryable { .. }) if !failure.may_have_sent() => {
+            warn!(
+                LOG,
+                "Relay to {} failed ({failure}): trying once more",
+                to.masked()
+            );
+            attempt().await
+        }
+        outcome => outcome,
+    }
 }

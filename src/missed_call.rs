@@ -8,14 +8,10 @@ use crate::domain::{CallRef, DialStatus, Outcome, ProcessedBy};
 use crate::http::HttpClient;
 use crate::log::Log;
 use crate::store::calls::{self, ClaimedBusiness};
-use crate::store::opt_outs::{self, OptOutSource};
 use crate::twilio::rest::{self, Failure, Tracking};
 use crate::{error, info, warn};
 
 const LOG: Log = Log("[Missed Call Handler]");
-
-/// Twilio's "the recipient has opted out" (they texted STOP to the number).
-pub const UNSUBSCRIBED: u32 = 21610;
 
 /// After this many failed sends a text is given up as `failed`.
 pub const MAX_SMS_ATTEMPTS: i32 = 5;
@@ -128,6 +124,18 @@ pub async fn handle_missed_call(
                 message_sid: message.sid,
             })
         }
+        Err(failure) if failure.code() == Some(rest::UNSUBSCRIBED) => {
+            calls::settle_opted_out_at_twilio(db, call).await?;
+            info!(
+                LOG,
+                "{} has opted out at Twilio (21610): recorded for {}, so no later call texts them",
+                caller.masked(),
+                call.to.masked()
+            );
+            Ok(TextOutcome::Unsendable {
+                reason: Outcome::OptedOut.as_str(),
+            })
+        }
         Err(failure) => {
             let error = failure.label();
             let retry_in = match failure {
@@ -137,14 +145,6 @@ pub async fn handle_missed_call(
                 _ => None,
             };
             let maybe_sent = failure.may_have_sent();
-            if failure.code() == Some(UNSUBSCRIBED) {
-                opt_outs::record(db, &call.to, caller, OptOutSource::Twilio21610).await?;
-                info!(
-                    LOG,
-                    "{} has opted out at Twilio (21610): recorded, so no later call texts them",
-                    caller.masked()
-                );
-            }
             calls::record_sms_failure(db, &call.call_sid, &error, retry_in, maybe_sent).await?;
             error!(
                 LOG,

@@ -175,11 +175,12 @@ pub fn render_sms(template: &str, business_name: &str) -> String {
     }
 }
 
-/// Whether `template` tells the reader about STOP: the word, in any case.
+/// Whether `template` tells the reader about the STOP keyword: the word in capitals, as opt-out
+/// instructions write it. "Stop by our shop" or "non-stop service" instruct nobody.
 fn mentions_stop(template: &str) -> bool {
     template
         .split(|c: char| !c.is_alphanumeric())
-        .any(|word| word.eq_ignore_ascii_case("stop"))
+        .any(|word| word == "STOP")
 }
 
 #[cfg(test)]
@@ -209,15 +210,18 @@ mod tests {
             footer("Missed you!  \n"),
             "Missed you! Reply STOP to opt out."
         );
-        for has_it in [
-            "Sorry! Reply STOP to opt out.",
-            "Text stop to unsubscribe.",
-            "STOP? Just say so.",
-        ] {
+        for has_it in ["Sorry! Reply STOP to opt out.", "Text STOP to unsubscribe."] {
             assert_eq!(footer(has_it), has_it, "{has_it}");
         }
-        // A word that merely contains it is not the keyword.
-        assert!(footer("Non-stopping service").ends_with(OPT_OUT_FOOTER));
+        // Words that are not opt-out instructions.
+        for lacks_it in [
+            "Stop by our shop!",
+            "24/7 non-stop service",
+            "Non-stopping service",
+            "text stop",
+        ] {
+            assert!(footer(lacks_it).ends_with(OPT_OUT_FOOTER), "{lacks_it}");
+        }
         assert_eq!(footer(DEFAULT_TEMPLATE).matches("STOP").count(), 1);
     }
 

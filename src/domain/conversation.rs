@@ -146,6 +146,14 @@ pub fn no_lead_yet(business_name: &str) -> String {
     )
 }
 
+/// The owner named a number that has neither called nor texted the business: nothing is sent, so
+/// the business number never texts strangers (a typo, or a forged sender).
+pub fn stranger(named: &PhoneNumber, business_name: &str) -> String {
+    format!(
+        "{named} has not called or texted {business_name}, so your message was not sent to them."
+    )
+}
+
 /// The owner answered a lead who has opted out of the number's texts.
 pub fn lead_opted_out(lead: &PhoneNumber) -> String {
     format!("{lead} has opted out of texts from this number (STOP): your message was not sent.")
@@ -276,8 +284,8 @@ mod tests {
     fn the_owner_gets_the_callers_full_number_and_words() {
         let lead = number("+14155550123");
         assert_eq!(
-            reply_for_owner(&lead, "Joe's Plumbing", Some("2:14 PM UTC"), "Can you come Tuesday?", None),
-            "Reply from +14155550123 to Joe's Plumbing (missed call 2:14 PM UTC): \"Can you come Tuesday?\""
+            reply_for_owner(&lead, "Joe's Plumbing", Some("missed call Nov 25, 2:14 PM UTC"), "Can you come Tuesday?", None),
+            "Reply from +14155550123 to Joe's Plumbing (missed call Nov 25, 2:14 PM UTC): \"Can you come Tuesday?\""
         );
         assert_eq!(
             reply_for_owner(&lead, "Joe's", None, "", Some("https://api.twilio.com/m/ME1")),

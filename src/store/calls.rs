@@ -55,8 +55,8 @@ pub const STALE_CLAIM_SECS: i32 = 5 * 60;
 #[derive(Debug, Clone)]
 pub struct Claim {
     /// The claim settled the call without a text instead: `own_number` (the caller is one of the
-    /// business's own phones) or `opted_out` (the caller texted STOP to the number). Nothing is
-    /// sent.
+    /// business's own phones) or `opted_out` (the caller texted STOP to the number, or Twilio
+    /// refused a text to them with 21610). Nothing is sent.
     pub settled: Option<Outcome>,
     /// 1 for the first send, counting up with every retry.
     pub attempt: i32,
@@ -208,6 +208,26 @@ pub async fn record_sms_failure(
             int4(&retry_in_secs),
             boolean(&maybe_sent),
         ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Twilio refused the text with 21610: the caller opted out at Twilio. The call settles as
+/// `opted_out` and the opt-out is recorded for the number, in one statement, so the next call from
+/// them is not attempted.
+pub async fn settle_opted_out_at_twilio(db: &Client, call: &CallRef) -> Result<(), DbError> {
+    db.query_typed(
+        "WITH opted AS (
+             INSERT INTO opt_outs (twilio_number, caller, source)
+             SELECT to_number, from_number, 'twilio_21610' FROM active_calls WHERE call_sid = $1
+             ON CONFLICT (twilio_number, caller) DO NOTHING
+         )
+         UPDATE active_calls
+         SET outcome = 'opted_out', sms_error = '21610', processed = true, processed_at = now(),
+             next_attempt_at = NULL
+         WHERE call_sid = $1",
+        &[text(&call.call_sid)],
     )
     .await?;
     Ok(())

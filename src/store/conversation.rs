@@ -9,8 +9,8 @@ use crate::domain::PhoneNumber;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedReply {
     pub id: i64,
-    /// When the lead last called the number (`2:14 PM UTC`), if they did.
-    pub missed_call_at: Option<String>,
+    /// The lead's last call to the number (`missed call Nov 25, 2:14 PM UTC`), if they called.
+    pub last_call: Option<String>,
 }
 
 /// Records a reply from `lead` to `twilio_number` against the lead's most recent call to it;
@@ -27,7 +27,9 @@ pub async fn record_reply(
         .query_typed_opt(
             "WITH last_call AS (
                  SELECT call_sid,
-                        to_char(received_at AT TIME ZONE 'UTC', 'FMHH12:MI AM') || ' UTC' AS at
+                        CASE WHEN outcome = 'answered' THEN 'call ' ELSE 'missed call ' END
+                        || to_char(received_at AT TIME ZONE 'UTC', 'Mon FMDD, FMHH12:MI AM')
+                        || ' UTC' AS label
                  FROM active_calls WHERE to_number = $1 AND from_number = $2
                  ORDER BY received_at DESC LIMIT 1
              )
@@ -35,7 +37,7 @@ pub async fn record_reply(
                                                 message_sid, call_sid)
              VALUES ($1, $2, 'from_lead', $3, $4, $5, (SELECT call_sid FROM last_call))
              ON CONFLICT (message_sid) DO NOTHING
-             RETURNING id, (SELECT at FROM last_call) AS missed_call_at",
+             RETURNING id, (SELECT label FROM last_call) AS last_call",
             &[
                 text(&twilio_number.as_str()),
                 text(&lead.as_str()),
@@ -47,7 +49,7 @@ pub async fn record_reply(
         .await?;
     Ok(row.map(|row| RecordedReply {
         id: row.get("id"),
-        missed_call_at: row.get("missed_call_at"),
+        last_call: row.get("last_call"),
     }))
 }
 
@@ -58,6 +60,8 @@ pub enum Answer {
     Relay { id: i64, lead: PhoneNumber },
     /// No lead was named and nobody has written to the number yet.
     NoLead,
+    /// The named number has neither called nor texted the number: not relayed.
+    Stranger { named: PhoneNumber },
     /// The lead opted out of the number's texts: not relayed.
     OptedOut { lead: PhoneNumber },
     /// This MessageSid was recorded before (Twilio delivered the webhook again).
@@ -65,8 +69,9 @@ pub enum Answer {
 }
 
 /// Records the owner's answer from `body` to `named` (or, when None, to the lead who most recently
-/// wrote to `twilio_number`), unless that lead opted out: one statement, so the choice of lead,
-/// the opt-out and the repeat are decided together.
+/// wrote to `twilio_number`), unless that lead opted out or a named number never called or texted
+/// the number: one statement, so the choice of lead, the opt-out and the repeat are decided
+/// together.
 pub async fn record_answer(
     db: &Client,
     twilio_number: &PhoneNumber,
@@ -79,18 +84,24 @@ pub async fn record_answer(
             "WITH target AS (
                  SELECT COALESCE($2, (SELECT lead FROM conversation_messages
                                       WHERE twilio_number = $1 AND direction = 'from_lead'
-                                      ORDER BY received_at DESC LIMIT 1)) AS lead
+                                      ORDER BY received_at DESC LIMIT 1)) AS lead,
+                        $2::text IS NULL
+                        OR EXISTS (SELECT 1 FROM conversation_messages
+                                   WHERE twilio_number = $1 AND lead = $2)
+                        OR EXISTS (SELECT 1 FROM active_calls
+                                   WHERE to_number = $1 AND from_number = $2) AS known
              ), opted AS (
                  SELECT EXISTS (SELECT 1 FROM opt_outs o, target t
                                 WHERE o.twilio_number = $1 AND o.caller = t.lead) AS opted_out
              ), inserted AS (
                  INSERT INTO conversation_messages (twilio_number, lead, direction, body, message_sid)
                  SELECT $1, t.lead, 'to_lead', $3, $4 FROM target t, opted
-                 WHERE t.lead IS NOT NULL AND NOT opted.opted_out
+                 WHERE t.lead IS NOT NULL AND t.known AND NOT opted.opted_out
                  ON CONFLICT (message_sid) DO NOTHING
                  RETURNING id
              )
-             SELECT (SELECT lead FROM target) AS lead, (SELECT opted_out FROM opted) AS opted_out,
+             SELECT (SELECT lead FROM target) AS lead, (SELECT known FROM target) AS known,
+                    (SELECT opted_out FROM opted) AS opted_out,
                     (SELECT id FROM inserted) AS id,
                     EXISTS (SELECT 1 FROM conversation_messages WHERE message_sid = $4) AS repeated",
             &[
@@ -112,6 +123,7 @@ pub async fn record_answer(
         match (lead, row.get::<_, Option<i64>>("id"), row.get("opted_out")) {
             (_, _, _) if row.get("repeated") => Answer::Repeated,
             (None, _, _) => Answer::NoLead,
+            (Some(named), _, _) if !row.get::<_, bool>("known") => Answer::Stranger { named },
             (Some(lead), _, true) => Answer::OptedOut { lead },
             (Some(lead), Some(id), false) => Answer::Relay { id, lead },
             // The insert met a message with this SID that the snapshot did not show yet: a
@@ -125,12 +137,9 @@ pub async fn record_answer(
 pub async fn record_relay(
     db: &Client,
     id: i64,
-    relayed: Result<&str, &str>,
+    sid: Option<&str>,
+    error: Option<&str>,
 ) -> Result<(), DbError> {
-    let (sid, error) = match relayed {
-        Ok(sid) => (Some(sid), None),
-        Err(error) => (None, Some(error)),
-    };
     db.query_typed(
         "UPDATE conversation_messages SET relay_sid = $2, relay_error = $3 WHERE id = $1",
         &[int8(&id), text(&sid), text(&error)],

@@ -305,7 +305,10 @@ pub struct CallPage {
 }
 
 /// Errors after which the message can never be sent to this recipient from this number.
-pub const FINAL_SMS_ERRORS: [u32; 6] = [21211, 21408, 21606, 21610, 21612, 21614];
+pub const FINAL_SMS_ERRORS: [u32; 6] = [21211, 21408, 21606, UNSUBSCRIBED, 21612, 21614];
+
+/// "The recipient has opted out": they texted STOP to the sending number.
+pub const UNSUBSCRIBED: u32 = 21610;
 
 pub fn parse_message(
     response: Result<InboundResponse, TransportError>,

@@ -70,7 +70,7 @@ async fn failed_and_undelivered_texts_alert_at_the_threshold_once_an_hour() {
             &caller(n),
             MessageScript::Error {
                 status: 400,
-                code: 21610,
+                code: 21211,
             },
         );
         let sid = call_sid(n);

@@ -80,6 +80,11 @@ async fn keywords_match_as_twilio_matches_them_and_opt_outs_are_per_number() {
         1,
         "a sentence with STOP in it is a reply, not a keyword"
     );
+    let forwarded = app.wait_for_texts_to(FORWARD_TO, 1).await;
+    assert!(forwarded[0]
+        .form_value("Body")
+        .unwrap()
+        .ends_with("\"Stop calling me\""));
     // caller(1) opted out of TWILIO_NUMBER only.
     let sid = call_sid(9);
     let from = caller(1);
@@ -289,9 +294,11 @@ async fn a_21610_records_the_opt_out_and_the_next_call_is_not_attempted() {
         },
     );
     let first = missed_call(&app, CALLER).await;
+    let row = app.call_row(&first).await.unwrap();
     assert_eq!(
-        app.call_row(&first).await.unwrap().outcome.as_deref(),
-        Some("failed")
+        (row.outcome.as_deref(), row.sms_error.as_deref()),
+        (Some("opted_out"), Some("21610")),
+        "the caller's choice, not a failed text"
     );
     app.assert_logged("has opted out at Twilio (21610): recorded")
         .await;
@@ -344,4 +351,78 @@ async fn the_opt_out_footer_is_added_exactly_once() {
         texts[0].form_value("Body"),
         Some("Missed you! Text STOP to end texts.")
     );
+}
+
+/// "Yes" is Twilio's opt-in keyword, and also the most natural answer to a question: from a lead it
+/// lifts an opt-out and still reaches the owner; from the owner it is an answer, relayed.
+#[tokio::test]
+async fn yes_from_a_lead_reaches_the_owner_and_from_the_owner_reaches_the_lead() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    app.text_number(CALLER, "Can you come today?").await;
+    app.wait_for_texts_to(FORWARD_TO, 1).await;
+    let owner_yes = app.text_number(FORWARD_TO, "Yes").await;
+    let to_lead = app.wait_for_texts_to(CALLER, 1).await;
+    assert_eq!(to_lead[0].form_value("Body"), Some("Yes"));
+    // Twilio delivers the owner's text again: relayed once.
+    assert_eq!(app.deliver_sms(&owner_yes).await.0, 200);
+    app.assert_logged("was already relayed: not again").await;
+    assert_eq!(app.twilio.messages_to(CALLER).len(), 1);
+
+    app.text_number(CALLER, "YES").await;
+    let forwarded = app.wait_for_texts_to(FORWARD_TO, 2).await;
+    assert!(forwarded[1]
+        .form_value("Body")
+        .unwrap()
+        .ends_with("\"YES\""));
+    // HELP is Twilio's to answer: nothing of ours, to anyone.
+    app.text_number(CALLER, "help").await;
+    app.assert_logged("HELP from ********0123 to ********9000: Twilio answers it")
+        .await;
+    assert_eq!(app.wait_for_texts_to(FORWARD_TO, 3).await.len(), 2);
+}
+
+#[tokio::test]
+async fn the_owner_cannot_text_a_number_that_never_called_or_wrote() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    app.text_number(FORWARD_TO, "+14155550999 Hi there").await;
+    let notice = app.wait_for_texts_to(FORWARD_TO, 1).await;
+    assert_eq!(
+        notice[0].form_value("Body"),
+        Some("+14155550999 has not called or texted Joe's Plumbing, so your message was not sent to them.")
+    );
+    assert!(app.twilio.messages_to("+14155550999").is_empty());
+    // A caller who only called (and was texted) may be answered by number.
+    missed_call(&app, CALLER).await;
+    app.text_number(FORWARD_TO, &format!("{CALLER} Sorry I missed you"))
+        .await;
+    let texts = app.wait_for_texts_to(CALLER, 2).await;
+    assert_eq!(texts[1].form_value("Body"), Some("Sorry I missed you"));
+}
+
+/// A text owed a retry when the caller texts STOP: the retry settles the call `opted_out`, and
+/// no second Messages request goes out.
+#[tokio::test]
+async fn an_owed_text_is_not_retried_after_stop() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    app.twilio.script_message(
+        CALLER,
+        MessageScript::Error {
+            status: 429,
+            code: 20429,
+        },
+    );
+    let sid = call_sid(1);
+    assert_eq!(app.dial_result(&sid, "no-answer").await.status, 200);
+    app.wait_for_outcome(&sid, Outcome::Owed).await;
+    app.text_number(CALLER, "STOP").await;
+    app.assert_logged("(STOP): no missed-call text goes to them")
+        .await;
+    app.pass_time(61).await;
+    app.run_poll().await;
+    let row = app.call_row(&sid).await.unwrap();
+    assert_eq!(row.outcome.as_deref(), Some("opted_out"));
+    assert_eq!(app.twilio.messages_to(CALLER).len(), 1, "only the 429");
 }

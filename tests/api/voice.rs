@@ -304,17 +304,16 @@ async fn twilio_send_errors_are_final_or_owed() {
         CALLER,
         MessageScript::Error {
             status: 400,
-            code: 21610,
+            code: 21211,
         },
     );
-    let unsubscribed = call_sid(1);
-    app.dial_result(&unsubscribed, "no-answer").await;
-    let row = app.wait_for_outcome(&unsubscribed, Outcome::Failed).await;
-    assert_eq!(row.sms_error.as_deref(), Some("21610"));
+    let invalid = call_sid(1);
+    app.dial_result(&invalid, "no-answer").await;
+    let row = app.wait_for_outcome(&invalid, Outcome::Failed).await;
+    assert_eq!(row.sms_error.as_deref(), Some("21211"));
     assert!(row.processed, "a final error is never retried");
     app.assert_logged("Failed to send SMS").await;
 
-    // Another caller: 21610 means CALLER opted out, so no later call texts them at all.
     let other = caller(2);
     app.twilio
         .script_message(&other, MessageScript::ServerError);
