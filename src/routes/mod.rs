@@ -8,6 +8,7 @@ use crate::log::Log;
 
 pub const HEALTH_PATH: &str = "/api/health";
 pub const VOICE_WEBHOOK_PATH: &str = "/api/webhooks/twilio/voice";
+pub const SMS_WEBHOOK_PATH: &str = "/api/webhooks/twilio/sms";
 pub const SCREEN_PATH: &str = "/api/webhooks/twilio/screen";
 pub const DIAL_STATUS_PATH: &str = "/api/webhooks/twilio/dial-status";
 pub const MESSAGE_STATUS_PATH: &str = "/api/webhooks/twilio/message-status";
