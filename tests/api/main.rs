@@ -12,5 +12,6 @@ mod poll_field_truth;
 mod readme;
 mod reconcile;
 mod stats;
+mod sync;
 mod texting;
 mod voice;
