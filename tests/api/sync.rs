@@ -140,6 +140,20 @@ async fn sync_needs_the_token_a_configured_number_and_one_the_account_owns() {
 }
 
 #[tokio::test]
+async fn sync_is_closed_without_an_admin_token_setting() {
+    let app = spawn_app_with(Options {
+        vars: vec![("ADMIN_TOKEN", None)],
+        ..Options::default()
+    })
+    .await;
+    app.twilio.own_number(TWILIO_NUMBER);
+    let reply = app.sync_number(TWILIO_NUMBER).await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(reply.body.contains("ADMIN_TOKEN"), "{}", reply.body);
+    assert!(app.twilio.requests().is_empty());
+}
+
+#[tokio::test]
 async fn a_put_with_sync_saves_the_number_and_points_it_at_the_worker() {
     let app = spawn_app().await;
     let sid = app.twilio.own_number(TWILIO_NUMBER);
