@@ -4,6 +4,7 @@
 //! Layout).
 pub mod alerts;
 pub mod config;
+pub mod conversation;
 pub mod dashboard;
 pub mod database;
 pub mod domain;
@@ -26,7 +27,8 @@ mod entry {
     use crate::error::Reply;
     use crate::log::Log;
     use crate::routes::{
-        self, admin, cron, dial_status, health, message_status, screen, stats, voice, Job, Route,
+        self, admin, cron, dial_status, health, message_status, screen, sms, stats, voice, Job,
+        Route,
     };
     use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
@@ -50,6 +52,7 @@ mod entry {
             Route::Screen => screen::screen(request, &env).await,
             Route::DialStatus => dial_status::dial_status(request, &env, &ctx).await,
             Route::MessageStatus => message_status::message_status(request, &env, &ctx).await,
+            Route::Sms => sms::sms(request, &env, &ctx).await,
             Route::Cron(job) => cron::endpoint(&request, &env, job).await,
             Route::Numbers(asked) => admin::numbers(request, &env, asked).await,
             Route::Stats => stats::stats(&request, &env).await,

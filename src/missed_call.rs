@@ -8,10 +8,14 @@ use crate::domain::{CallRef, DialStatus, Outcome, ProcessedBy};
 use crate::http::HttpClient;
 use crate::log::Log;
 use crate::store::calls::{self, ClaimedBusiness};
-use crate::twilio::rest::{self, Failure};
+use crate::store::opt_outs::{self, OptOutSource};
+use crate::twilio::rest::{self, Failure, Tracking};
 use crate::{error, info, warn};
 
 const LOG: Log = Log("[Missed Call Handler]");
+
+/// Twilio's "the recipient has opted out" (they texted STOP to the number).
+pub const UNSUBSCRIBED: u32 = 21610;
 
 /// After this many failed sends a text is given up as `failed`.
 pub const MAX_SMS_ATTEMPTS: i32 = 5;
@@ -75,15 +79,19 @@ pub async fn handle_missed_call(
         );
         return Ok(TextOutcome::AlreadyHandled);
     };
-    if claim.own_number {
+    if let Some(settled) = claim.settled {
         info!(
             LOG,
-            "{} is one of the business's own phones: not texting {}",
+            "{} {}: not texting {}",
             caller.masked(),
+            match settled {
+                Outcome::OptedOut => "opted out of this number's texts (STOP)",
+                _ => "is one of the business's own phones",
+            },
             call.call_sid
         );
         return Ok(TextOutcome::Unsendable {
-            reason: Outcome::OwnNumber.as_str(),
+            reason: settled.as_str(),
         });
     }
     let Some(ClaimedBusiness { name, sms_template }) = &claim.business else {
@@ -108,7 +116,7 @@ pub async fn handle_missed_call(
         by.as_str()
     );
     let body = render_sms(sms_template, name);
-    let request = rest::send_message(twilio, caller, &call.to, &body);
+    let request = rest::send_message(twilio, caller, &call.to, &body, Tracking::Delivery);
     match rest::parse_message(http.send(request).await) {
         Ok(message) => {
             calls::record_sms_sent(db, &call.call_sid, &message.sid).await?;
@@ -129,6 +137,14 @@ pub async fn handle_missed_call(
                 _ => None,
             };
             let maybe_sent = failure.may_have_sent();
+            if failure.code() == Some(UNSUBSCRIBED) {
+                opt_outs::record(db, &call.to, caller, OptOutSource::Twilio21610).await?;
+                info!(
+                    LOG,
+                    "{} has opted out at Twilio (21610): recorded, so no later call texts them",
+                    caller.masked()
+                );
+            }
             calls::record_sms_failure(db, &call.call_sid, &error, retry_in, maybe_sent).await?;
             error!(
                 LOG,

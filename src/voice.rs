@@ -436,6 +436,7 @@ mod tests {
             dial_timeout_secs: Some(25),
             enabled: None,
             screen_calls: None,
+            notify_to: None,
         }
         .validate("+14155559000")
         .unwrap();

@@ -26,6 +26,7 @@ async fn add_business(db: &Client) {
         dial_timeout_secs: None,
         enabled: None,
         screen_calls: None,
+        notify_to: None,
     }
     .validate("+14155559000")
     .unwrap();

@@ -24,6 +24,20 @@ pub struct BusinessNumber {
     /// Whoever picks up the forward must press a key before the call is bridged, so carrier
     /// voicemail, a declined call or a phone that is off is not taken for an answer.
     pub screen_calls: bool,
+    /// Where leads' replies are forwarded, when not to `forward_to`.
+    pub notify_to: Option<PhoneNumber>,
+}
+
+impl BusinessNumber {
+    /// The phone leads' replies go to.
+    pub fn owner_phone(&self) -> &PhoneNumber {
+        self.notify_to.as_ref().unwrap_or(&self.forward_to)
+    }
+
+    /// Whether `phone` is one of the business's own phones, from which the owner answers leads.
+    pub fn is_owner(&self, phone: &PhoneNumber) -> bool {
+        *phone == self.forward_to || self.notify_to.as_ref() == Some(phone)
+    }
 }
 
 /// The admin API's `PUT` body; the Twilio number comes from the path.
@@ -36,6 +50,7 @@ pub struct BusinessNumberInput {
     pub dial_timeout_secs: Option<u32>,
     pub enabled: Option<bool>,
     pub screen_calls: Option<bool>,
+    pub notify_to: Option<String>,
 }
 
 impl BusinessNumberInput {
@@ -97,6 +112,19 @@ impl BusinessNumberInput {
                  {{business_name}} fewer times"
             ));
         }
+        let notify_to = match self.notify_to.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => {
+                let phone = PhoneNumber::parse(raw).map_err(|e| format!("notify_to: {e}"))?;
+                if phone == twilio_number {
+                    return Err(
+                        "notify_to: must differ from the Twilio number, which cannot text itself"
+                            .into(),
+                    );
+                }
+                Some(phone)
+            }
+        };
         let dial_timeout_secs = self.dial_timeout_secs.unwrap_or(DEFAULT_DIAL_TIMEOUT_SECS);
         if !DIAL_TIMEOUT_RANGE.contains(&dial_timeout_secs) {
             return Err(format!(
@@ -113,6 +141,7 @@ impl BusinessNumberInput {
             dial_timeout_secs,
             enabled: self.enabled.unwrap_or(true),
             screen_calls: self.screen_calls.unwrap_or(false),
+            notify_to,
         })
     }
 }
@@ -149,8 +178,26 @@ fn validate_template(template: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The opt-out footer every missed-call text carries, unless its template already mentions STOP:
+/// carriers expect opt-out instructions in a business's first text, and a template edited without
+/// them must not send texts that lack them.
+pub const OPT_OUT_FOOTER: &str = "Reply STOP to opt out.";
+
+/// The missed-call text: the template with its placeholders filled, and the opt-out footer.
 pub fn render_sms(template: &str, business_name: &str) -> String {
-    template.replace("{business_name}", business_name)
+    let text = template.replace("{business_name}", business_name);
+    if mentions_stop(template) {
+        text
+    } else {
+        format!("{} {OPT_OUT_FOOTER}", text.trim_end())
+    }
+}
+
+/// Whether `template` tells the reader about STOP: the word, in any case.
+fn mentions_stop(template: &str) -> bool {
+    template
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| word.eq_ignore_ascii_case("stop"))
 }
 
 #[cfg(test)]
@@ -165,6 +212,63 @@ mod tests {
             dial_timeout_secs: None,
             enabled: None,
             screen_calls: None,
+            notify_to: None,
+        }
+    }
+
+    #[test]
+    fn the_opt_out_footer_is_added_exactly_once() {
+        let footer = |template: &str| render_sms(template, "Joe's");
+        assert_eq!(
+            footer("Sorry we missed you at {business_name}."),
+            "Sorry we missed you at Joe's. Reply STOP to opt out."
+        );
+        assert_eq!(
+            footer("Missed you!  \n"),
+            "Missed you! Reply STOP to opt out."
+        );
+        for has_it in [
+            "Sorry! Reply STOP to opt out.",
+            "Text stop to unsubscribe.",
+            "STOP? Just say so.",
+        ] {
+            assert_eq!(footer(has_it), has_it, "{has_it}");
+        }
+        // A word that merely contains it is not the keyword.
+        assert!(footer("Non-stopping service").ends_with(OPT_OUT_FOOTER));
+        assert_eq!(footer(DEFAULT_TEMPLATE).matches("STOP").count(), 1);
+    }
+
+    #[test]
+    fn notify_to_is_optional_and_checked() {
+        let number = input().validate("+14155559999").unwrap();
+        assert_eq!(number.notify_to, None);
+        assert_eq!(number.owner_phone().as_str(), "+14155550100");
+        let with = BusinessNumberInput {
+            notify_to: Some("+14155550111".into()),
+            ..input()
+        }
+        .validate("+14155559999")
+        .unwrap();
+        assert_eq!(with.owner_phone().as_str(), "+14155550111");
+        for owner in ["+14155550111", "+14155550100"] {
+            assert!(
+                with.is_owner(&PhoneNumber::parse(owner).unwrap()),
+                "{owner}"
+            );
+        }
+        assert!(!with.is_owner(&PhoneNumber::parse("+14155550123").unwrap()));
+        for (bad, why) in [
+            ("555", "notify_to"),
+            ("+14155559999", "notify_to: must differ"),
+        ] {
+            let error = BusinessNumberInput {
+                notify_to: Some(bad.into()),
+                ..input()
+            }
+            .validate("+14155559999")
+            .unwrap_err();
+            assert!(error.starts_with(why), "{error}");
         }
     }
 
@@ -256,7 +360,7 @@ mod tests {
                     ..input()
                 },
                 "+14155559999",
-                "renders to 1717 characters",
+                "renders to 1739 characters",
             ),
         ];
         for (input, number, expected) in cases {

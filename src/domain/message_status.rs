@@ -104,6 +104,21 @@ impl fmt::Display for MessageStatus {
     }
 }
 
+/// A webhook's `MessageSid`: SM (a text) or MM (a picture message) and 32 hex digits.
+pub fn message_sid_param(raw: Option<&str>) -> Result<String, String> {
+    let sid = raw.unwrap_or_default().trim();
+    let well_formed = sid.len() == 34
+        && (sid.starts_with("SM") || sid.starts_with("MM"))
+        && sid.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
+    if well_formed {
+        Ok(sid.to_string())
+    } else {
+        Err(format!(
+            "MessageSid {sid:?} is not SM or MM followed by 32 hex digits"
+        ))
+    }
+}
+
 /// A message status callback, read once: which text, its new status, and Twilio's error code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusReport {
@@ -120,15 +135,7 @@ impl StatusReport {
         status: Option<&str>,
         error_code: Option<&str>,
     ) -> Result<StatusReport, String> {
-        let message_sid = message_sid.unwrap_or_default().trim();
-        let well_formed = message_sid.len() == 34
-            && (message_sid.starts_with("SM") || message_sid.starts_with("MM"))
-            && message_sid.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
-        if !well_formed {
-            return Err(format!(
-                "MessageSid {message_sid:?} is not SM or MM followed by 32 hex digits"
-            ));
-        }
+        let message_sid = message_sid_param(message_sid)?;
         let status = MessageStatus::parse(status.unwrap_or_default())?;
         let error_code = match error_code.map(str::trim).filter(|c| !c.is_empty()) {
             None => None,
@@ -140,7 +147,7 @@ impl StatusReport {
             ),
         };
         Ok(StatusReport {
-            message_sid: message_sid.to_string(),
+            message_sid,
             status,
             error_code,
         })

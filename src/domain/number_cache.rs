@@ -48,6 +48,7 @@ mod tests {
             dial_timeout_secs: None,
             enabled: None,
             screen_calls: None,
+            notify_to: None,
         }
         .validate(number)
         .unwrap()

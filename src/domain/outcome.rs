@@ -19,6 +19,9 @@ pub enum Outcome {
     /// The caller is one of the business's own phones (a configured Twilio number or a number
     /// calls are forwarded to): never texted.
     OwnNumber,
+    /// The caller texted STOP to the business number (or Twilio refused a text to them with
+    /// 21610): never texted from it until they text START.
+    OptedOut,
     /// A retryable send failure: the poll sends again at `next_attempt_at`.
     Owed,
     /// Claimed for a text that is in flight (or whose run died: recovered after 5 minutes).
@@ -35,6 +38,7 @@ impl Outcome {
             Outcome::Expired => "expired",
             Outcome::NoCallerId => "no_caller_id",
             Outcome::OwnNumber => "own_number",
+            Outcome::OptedOut => "opted_out",
             Outcome::Owed => "owed",
             Outcome::Sending => "sending",
         }
@@ -80,6 +84,7 @@ mod tests {
             (Outcome::Expired, "expired"),
             (Outcome::NoCallerId, "no_caller_id"),
             (Outcome::OwnNumber, "own_number"),
+            (Outcome::OptedOut, "opted_out"),
             (Outcome::Owed, "owed"),
             (Outcome::Sending, "sending"),
         ];
@@ -89,7 +94,14 @@ mod tests {
         }
         // The statements that write outcomes as SQL literals use the same names.
         let sql = include_str!("../store/calls.rs");
-        for name in ["texted", "owed", "sending", "failed", "own_number"] {
+        for name in [
+            "texted",
+            "owed",
+            "sending",
+            "failed",
+            "own_number",
+            "opted_out",
+        ] {
             assert!(sql.contains(&format!("'{name}'")), "{name}");
         }
     }

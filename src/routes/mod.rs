@@ -8,10 +8,10 @@ use crate::log::Log;
 
 pub const HEALTH_PATH: &str = "/api/health";
 pub const VOICE_WEBHOOK_PATH: &str = "/api/webhooks/twilio/voice";
-pub const SMS_WEBHOOK_PATH: &str = "/api/webhooks/twilio/sms";
 pub const SCREEN_PATH: &str = "/api/webhooks/twilio/screen";
 pub const DIAL_STATUS_PATH: &str = "/api/webhooks/twilio/dial-status";
 pub const MESSAGE_STATUS_PATH: &str = "/api/webhooks/twilio/message-status";
+pub const SMS_WEBHOOK_PATH: &str = "/api/webhooks/twilio/sms";
 pub const CHECK_MISSED_CALLS_PATH: &str = "/api/cron/check-missed-calls";
 pub const CLEANUP_PATH: &str = "/api/cron/cleanup-old-calls";
 pub const NUMBERS_PATH: &str = "/api/admin/numbers";
@@ -36,6 +36,8 @@ pub mod health;
 pub mod message_status;
 #[cfg(target_arch = "wasm32")]
 pub mod screen;
+#[cfg(target_arch = "wasm32")]
+pub mod sms;
 #[cfg(target_arch = "wasm32")]
 pub mod stats;
 #[cfg(target_arch = "wasm32")]
@@ -91,6 +93,7 @@ pub enum Route {
     Screen,
     DialStatus,
     MessageStatus,
+    Sms,
     Cron(Job),
     Numbers(NumbersRequest),
     /// `/api/stats`: the KPIs as JSON (bearer).
@@ -118,6 +121,7 @@ impl Route {
             Route::Health => HEALTH_LOG,
             Route::Voice | Route::Screen | Route::DialStatus => VOICE_LOG,
             Route::MessageStatus => MESSAGE_STATUS_LOG,
+            Route::Sms => crate::conversation::LOG,
             Route::Cron(_) => CRON_LOG,
             Route::Numbers(_) => ADMIN_LOG,
             Route::Stats | Route::Dashboard | Route::Root => STATS_LOG,
@@ -140,6 +144,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         SCREEN_PATH => only(Method::Post, "POST", Route::Screen),
         DIAL_STATUS_PATH => only(Method::Post, "POST", Route::DialStatus),
         MESSAGE_STATUS_PATH => only(Method::Post, "POST", Route::MessageStatus),
+        SMS_WEBHOOK_PATH => only(Method::Post, "POST", Route::Sms),
         CHECK_MISSED_CALLS_PATH => only(Method::Get, "GET", Route::Cron(Job::CheckMissedCalls)),
         CLEANUP_PATH => only(Method::Delete, "DELETE", Route::Cron(Job::Cleanup)),
         NUMBERS_PATH => only(Method::Get, "GET", Route::Numbers(NumbersRequest::List)),
@@ -202,6 +207,7 @@ mod tests {
             (Method::Post, SCREEN_PATH, Route::Screen),
             (Method::Post, DIAL_STATUS_PATH, Route::DialStatus),
             (Method::Post, MESSAGE_STATUS_PATH, Route::MessageStatus),
+            (Method::Post, SMS_WEBHOOK_PATH, Route::Sms),
             (
                 Method::Get,
                 CHECK_MISSED_CALLS_PATH,

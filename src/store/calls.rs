@@ -54,9 +54,10 @@ pub const STALE_CLAIM_SECS: i32 = 5 * 60;
 /// What the winner of a claim needs to send the text.
 #[derive(Debug, Clone)]
 pub struct Claim {
-    /// The caller is one of the business's own phones: the claim settled the call as
-    /// `own_number` instead, and nothing is sent.
-    pub own_number: bool,
+    /// The claim settled the call without a text instead: `own_number` (the caller is one of the
+    /// business's own phones) or `opted_out` (the caller texted STOP to the number). Nothing is
+    /// sent.
+    pub settled: Option<Outcome>,
     /// 1 for the first send, counting up with every retry.
     pub attempt: i32,
     /// None when the business number was deleted after the call came in.
@@ -83,8 +84,10 @@ pub(super) fn business_from_row(row: &Row) -> Option<ClaimedBusiness> {
 /// undecided, or when a retryable send failure has come due. Concurrent claimers serialise on the
 /// row lock and re-check the WHERE clause, so exactly one of them gets a row back. A call whose
 /// screened forward a person accepted is never claimed: it was answered. A caller who is
-/// one of the business's own phones (any configured Twilio number or forwarding target) is
-/// settled as `own_number` by the same statement, so no path can text the business itself.
+/// one of the business's own phones (any configured Twilio number, forwarding target or notify
+/// phone) is settled as `own_number`, and a caller who opted out of the number's texts as
+/// `opted_out`, by the same statement, so no path can text the business itself or a caller who
+/// said STOP.
 ///
 /// A text that may already have gone out is never claimed here: a failure marked
 /// `sms_maybe_sent`, or a claim a crash left in `sending`. The poll looks those up at Twilio and
@@ -99,14 +102,19 @@ pub async fn claim_for_text(
     let row = db
         .query_typed_opt(
             "WITH own AS (
-                 SELECT EXISTS (SELECT 1 FROM business_numbers
-                                WHERE twilio_number = $2 OR forward_to = $2) AS own_number
+                 SELECT CASE
+                     WHEN EXISTS (SELECT 1 FROM business_numbers
+                                  WHERE twilio_number = $2 OR forward_to = $2 OR notify_to = $2)
+                         THEN 'own_number'
+                     WHEN EXISTS (SELECT 1 FROM opt_outs WHERE twilio_number = $3 AND caller = $2)
+                         THEN 'opted_out'
+                 END AS settled
              ), claimed AS (
                  INSERT INTO active_calls AS c (call_sid, from_number, to_number, processed,
                      processed_at, processed_by, outcome, claimed_at, sms_attempts, dial_call_status)
-                 SELECT $1, $2, $3, own_number, CASE WHEN own_number THEN now() END, $4,
-                        CASE WHEN own_number THEN 'own_number' ELSE 'sending' END, now(),
-                        CASE WHEN own_number THEN 0 ELSE 1 END, $5
+                 SELECT $1, $2, $3, settled IS NOT NULL, CASE WHEN settled IS NOT NULL THEN now() END,
+                        $4, COALESCE(settled, 'sending'), now(),
+                        CASE WHEN settled IS NOT NULL THEN 0 ELSE 1 END, $5
                  FROM own
                  ON CONFLICT (call_sid) DO UPDATE SET
                      processed = EXCLUDED.processed,
@@ -133,7 +141,11 @@ pub async fn claim_for_text(
         )
         .await?;
     Ok(row.map(|row| Claim {
-        own_number: row.get::<_, String>("outcome") == Outcome::OwnNumber.as_str(),
+        settled: match row.get::<_, String>("outcome").as_str() {
+            "own_number" => Some(Outcome::OwnNumber),
+            "opted_out" => Some(Outcome::OptedOut),
+            _ => None,
+        },
         attempt: row.get("sms_attempts"),
         business: business_from_row(&row),
     }))

@@ -7,9 +7,11 @@
 use tokio_postgres::types::{ToSql, Type};
 
 pub mod calls;
+pub mod conversation;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod migrations;
 pub mod numbers;
+pub mod opt_outs;
 pub mod poll;
 pub mod poll_runs;
 pub mod poll_state;

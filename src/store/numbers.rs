@@ -7,7 +7,8 @@ use crate::domain::{BusinessNumber, PhoneNumber};
 use tokio_postgres::Row;
 
 pub(crate) const COLUMNS: &str =
-    "twilio_number, forward_to, business_name, sms_template, dial_timeout_secs, enabled, screen_calls";
+    "twilio_number, forward_to, business_name, sms_template, dial_timeout_secs, enabled, screen_calls,
+     notify_to";
 
 pub(crate) fn from_row(row: &Row) -> Result<BusinessNumber, DbError> {
     let number = |column: &str| {
@@ -22,6 +23,13 @@ pub(crate) fn from_row(row: &Row) -> Result<BusinessNumber, DbError> {
         dial_timeout_secs: row.get::<_, i32>("dial_timeout_secs") as u32,
         enabled: row.get("enabled"),
         screen_calls: row.get("screen_calls"),
+        notify_to: row
+            .get::<_, Option<String>>("notify_to")
+            .map(|raw| {
+                PhoneNumber::parse(&raw)
+                    .map_err(|e| DbError(format!("business_numbers.notify_to: {e}")))
+            })
+            .transpose()?,
     })
 }
 
@@ -38,7 +46,7 @@ pub async fn upsert(db: &Client, number: &BusinessNumber) -> Result<Upserted, Db
         .query_one(
             &format!(
                 "INSERT INTO business_numbers ({COLUMNS})
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (twilio_number) DO UPDATE SET
                      forward_to = EXCLUDED.forward_to,
                      business_name = EXCLUDED.business_name,
@@ -46,6 +54,7 @@ pub async fn upsert(db: &Client, number: &BusinessNumber) -> Result<Upserted, Db
                      dial_timeout_secs = EXCLUDED.dial_timeout_secs,
                      enabled = EXCLUDED.enabled,
                      screen_calls = EXCLUDED.screen_calls,
+                     notify_to = EXCLUDED.notify_to,
                      updated_at = now()
                  RETURNING {COLUMNS}, (xmax = 0) AS created"
             ),
@@ -57,6 +66,7 @@ pub async fn upsert(db: &Client, number: &BusinessNumber) -> Result<Upserted, Db
                 &(number.dial_timeout_secs as i32),
                 &number.enabled,
                 &number.screen_calls,
+                &number.notify_to.as_ref().map(PhoneNumber::as_str),
             ],
         )
         .await?;

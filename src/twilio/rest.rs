@@ -99,21 +99,28 @@ fn basic_auth(twilio: &TwilioConfig) -> (String, String) {
     ("Authorization".to_string(), format!("Basic {credentials}"))
 }
 
-/// A text from the business number `from` to `to`; Twilio reports its delivery to
-/// `message_status_url` (sent, delivered, undelivered, failed).
+/// What Twilio should report of a text's delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tracking {
+    /// To `message_status_url` (sent, delivered, undelivered, failed): the missed-call texts.
+    Delivery,
+    /// Nothing: a relayed conversation message, which no call records.
+    None,
+}
+
+/// A text from the business number `from` to `to`.
 pub fn send_message(
     twilio: &TwilioConfig,
     to: &PhoneNumber,
     from: &PhoneNumber,
     body: &str,
+    tracking: Tracking,
 ) -> OutboundRequest {
-    let form = serde_urlencoded::to_string([
-        ("To", to.as_str()),
-        ("From", from.as_str()),
-        ("Body", body),
-        ("StatusCallback", &twilio.message_status_url),
-    ])
-    .expect("string pairs always encode");
+    let mut fields = vec![("To", to.as_str()), ("From", from.as_str()), ("Body", body)];
+    if tracking == Tracking::Delivery {
+        fields.push(("StatusCallback", &twilio.message_status_url));
+    }
+    let form = serde_urlencoded::to_string(fields).expect("string pairs always encode");
     post(twilio, "Messages.json", form)
 }
 
@@ -484,11 +491,23 @@ mod tests {
 
     #[test]
     fn builds_the_messages_post() {
+        let untracked = send_message(
+            &twilio(),
+            &number("+14155550123"),
+            &number("+14155559999"),
+            "Hi",
+            Tracking::None,
+        );
+        assert_eq!(
+            untracked.body.as_deref(),
+            Some("To=%2B14155550123&From=%2B14155559999&Body=Hi")
+        );
         let request = send_message(
             &twilio(),
             &number("+14155550123"),
             &number("+14155559999"),
             "Hi & bye",
+            Tracking::Delivery,
         );
         assert_eq!(request.method, Method::Post);
         assert_eq!(

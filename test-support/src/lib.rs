@@ -8,10 +8,11 @@
 //! - `db_proxy`: a relay in front of the database that can leave connections hanging;
 //! - `app`: `spawn_app()`, `TestApp`, and reading back logs, rows and texts;
 //! - `alert_sink`: a receiver for the alerts the worker POSTs to ALERT_WEBHOOK_URL;
-//! - `voice`, `cron`, `admin`, `monitoring`, `stats`: the helpers per endpoint family.
+//! - `voice`, `cron`, `admin`, `monitoring`, `stats`, `conversation`: the helpers per endpoint family.
 mod admin;
 mod alert_sink;
 mod app;
+mod conversation;
 mod cron;
 mod database;
 mod db_proxy;
@@ -33,7 +34,7 @@ pub use forward::{forward_query, DIAL_STATUS_PATH, SCREEN_PATH};
 pub use monitoring::Delivery;
 pub use stats::{screenshot_folder, CallMix, MixedCall, Page, OTHER_BUSINESS, OTHER_NUMBER};
 pub use tls::{start_tls_cluster, TlsCluster};
-pub use twilio_double::{ForwardLeg, MessageScript, RecordedRequest, TwilioDouble};
+pub use twilio_double::{ForwardLeg, InboundSms, MessageScript, RecordedRequest, TwilioDouble};
 pub use voice::{call_params, call_params_from, call_sid, caller, dial_query};
 
 pub const TWILIO_NUMBER: &str = "+14155559000";
@@ -46,3 +47,4 @@ pub const CRON_SECRET: &str = "test-cron-secret";
 pub const DUE: i32 = 60;
 pub const VOICE_PATH: &str = "/api/webhooks/twilio/voice";
 pub const MESSAGE_STATUS_PATH: &str = "/api/webhooks/twilio/message-status";
+pub const SMS_PATH: &str = "/api/webhooks/twilio/sms";

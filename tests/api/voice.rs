@@ -314,10 +314,12 @@ async fn twilio_send_errors_are_final_or_owed() {
     assert!(row.processed, "a final error is never retried");
     app.assert_logged("Failed to send SMS").await;
 
+    // Another caller: 21610 means CALLER opted out, so no later call texts them at all.
+    let other = caller(2);
     app.twilio
-        .script_message(CALLER, MessageScript::ServerError);
+        .script_message(&other, MessageScript::ServerError);
     let flaky = call_sid(2);
-    app.dial_result(&flaky, "no-answer").await;
+    app.dial_result_from(&flaky, &other, "no-answer").await;
     let row = app.wait_for_outcome(&flaky, Outcome::Owed).await;
     assert_eq!(row.sms_error.as_deref(), Some("http-500"));
     assert!(!row.processed, "the text is still owed");

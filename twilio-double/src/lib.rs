@@ -12,7 +12,7 @@ pub mod signature;
 mod webhooks;
 
 pub use phone::is_e164;
-pub use webhooks::ForwardLeg;
+pub use webhooks::{ForwardLeg, InboundSms};
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;

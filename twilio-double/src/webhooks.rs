@@ -135,10 +135,41 @@ impl TwilioDouble {
         to: &str,
         body: &str,
     ) -> (u16, String) {
-        let sid = self.next_sid("SM");
-        let params = inbound_sms_params(&sid, &self.account_sid, from, to, body);
+        let sms = self.inbound_sms(from, to, body);
+        self.deliver_sms(url, &sms).await
+    }
+
+    /// An SMS from `from` to the account's number `to`, with a MessageSid of its own, to change
+    /// (media, `OptOutType`) and deliver with `deliver_sms`, as often as Twilio would.
+    pub fn inbound_sms(&self, from: &str, to: &str, body: &str) -> InboundSms {
+        InboundSms {
+            message_sid: self.next_sid("SM"),
+            from: from.to_string(),
+            to: to.to_string(),
+            body: body.to_string(),
+            media_urls: Vec::new(),
+            opt_out_type: None,
+        }
+    }
+
+    /// Posts Twilio's messaging webhook for `sms` to `url`.
+    pub async fn deliver_sms(&self, url: &str, sms: &InboundSms) -> (u16, String) {
+        let params = inbound_sms_params(sms, &self.account_sid);
         self.post_webhook(url, &params).await
     }
+}
+
+/// An SMS to one of the account's numbers, as its messaging webhook describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSms {
+    pub message_sid: String,
+    pub from: String,
+    pub to: String,
+    pub body: String,
+    /// MMS: where Twilio keeps each attachment (`MediaUrl0` …).
+    pub media_urls: Vec<String>,
+    /// With Advanced Opt-Out, the keyword's kind: `STOP`, `START` or `HELP`.
+    pub opt_out_type: Option<String>,
 }
 
 /// The standard parameters of a request about the forwarded leg, an outbound-dial call.
@@ -220,26 +251,32 @@ fn status_callback_params(
 }
 
 /// What Twilio posts to a number's messaging webhook when an SMS arrives.
-fn inbound_sms_params<'a>(
-    sid: &'a str,
-    account_sid: &'a str,
-    from: &'a str,
-    to: &'a str,
-    body: &'a str,
-) -> Vec<(&'static str, &'a str)> {
-    vec![
-        ("MessageSid", sid),
-        ("SmsSid", sid),
-        ("SmsMessageSid", sid),
+fn inbound_sms_params(sms: &InboundSms, account_sid: &str) -> Vec<(String, String)> {
+    let count = sms.media_urls.len().to_string();
+    let mut params: Vec<(String, String)> = [
+        ("MessageSid", sms.message_sid.as_str()),
+        ("SmsSid", &sms.message_sid),
+        ("SmsMessageSid", &sms.message_sid),
         ("SmsStatus", "received"),
         ("AccountSid", account_sid),
-        ("From", from),
-        ("To", to),
-        ("Body", body),
-        ("NumMedia", "0"),
+        ("From", &sms.from),
+        ("To", &sms.to),
+        ("Body", &sms.body),
+        ("NumMedia", &count),
         ("NumSegments", "1"),
         ("ApiVersion", "2010-04-01"),
     ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (index, url) in sms.media_urls.iter().enumerate() {
+        params.push((format!("MediaUrl{index}"), url.clone()));
+        params.push((format!("MediaContentType{index}"), "image/jpeg".to_string()));
+    }
+    if let Some(kind) = &sms.opt_out_type {
+        params.push(("OptOutType".to_string(), kind.clone()));
+    }
+    params
 }
 
 #[cfg(test)]
