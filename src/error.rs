@@ -3,6 +3,7 @@
 //! headers. `Reply` is a plain description of a response; the edge writes it out.
 use crate::config::ConfigError;
 use crate::database::DbError;
+use crate::twilio::number_sync::SyncError;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +84,8 @@ pub enum ApiError {
     /// 403: a webhook without a valid `X-Twilio-Signature`.
     Forbidden(String),
     NotFound(String),
+    /// 409: the resource is in a state that makes the request pointless; the reason says which.
+    Conflict(String),
     MethodNotAllowed {
         allow: &'static str,
     },
@@ -91,6 +94,12 @@ pub enum ApiError {
     /// 503: a dependency (the database) cannot be reached or failed.
     Unavailable {
         dependency: &'static str,
+        reason: String,
+    },
+    /// 502: a service we act on (Twilio) refused, failed or did not answer in time. Not 503,
+    /// which says that this deployment itself (its database, its settings) is unavailable.
+    Upstream {
+        service: &'static str,
         reason: String,
     },
     /// 500: the runtime failed us (an unreadable body stream, a header it refused).
@@ -104,8 +113,10 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::LoginRequired => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,
+            ApiError::Conflict(_) => 409,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Config(_) | ApiError::Unavailable { .. } => 503,
+            ApiError::Upstream { .. } => 502,
             ApiError::Internal(_) => 500,
         }
     }
@@ -142,6 +153,7 @@ impl fmt::Display for ApiError {
             ApiError::BadRequest(reason)
             | ApiError::Forbidden(reason)
             | ApiError::NotFound(reason)
+            | ApiError::Conflict(reason)
             | ApiError::Internal(reason) => f.write_str(reason),
             ApiError::Unauthorized => f.write_str("missing or invalid bearer token"),
             ApiError::LoginRequired => f.write_str("missing or invalid credentials"),
@@ -150,6 +162,7 @@ impl fmt::Display for ApiError {
             ApiError::Unavailable { dependency, reason } => {
                 write!(f, "{dependency} unavailable: {reason}")
             }
+            ApiError::Upstream { service, reason } => write!(f, "{service} failed: {reason}"),
         }
     }
 }
@@ -159,6 +172,20 @@ impl From<DbError> for ApiError {
         ApiError::Unavailable {
             dependency: "database",
             reason: error.to_string(),
+        }
+    }
+}
+
+/// Not the account's number: 404; an app or a trunk in the way: 409; Twilio failing: 502.
+impl From<SyncError> for ApiError {
+    fn from(error: SyncError) -> Self {
+        match error {
+            SyncError::NotOwned(_) => ApiError::NotFound(error.to_string()),
+            SyncError::Overridden { .. } => ApiError::Conflict(error.to_string()),
+            SyncError::Twilio(_) => ApiError::Upstream {
+                service: "Twilio",
+                reason: error.to_string(),
+            },
         }
     }
 }
@@ -264,6 +291,31 @@ mod tests {
             "configuration incomplete: setting CRON_SECRET: is not set"
         );
         assert!(!ApiError::NotFound("x".into()).is_server_side());
+    }
+
+    #[test]
+    fn a_failed_sync_says_whose_side_it_is() {
+        let number = crate::domain::PhoneNumber::parse("+14155559000").unwrap();
+        let not_owned: ApiError = SyncError::NotOwned(number).into();
+        assert_eq!(not_owned.status(), 404);
+        assert!(not_owned
+            .to_string()
+            .contains("not a number of this Twilio account"));
+        let twilio: ApiError = SyncError::Twilio(crate::twilio::rest::Failure::Retryable {
+            status: Some(500),
+            code: Some(20500),
+            message: "Internal Server Error".into(),
+        })
+        .into();
+        assert_eq!(twilio.status(), 502);
+        assert!(twilio.is_server_side());
+        assert_eq!(
+            twilio.reply().body,
+            r#"{"error":"Twilio failed: IncomingPhoneNumbers: 20500 (Internal Server Error)"}"#
+        );
+        let conflict = ApiError::Conflict("an app is in the way".into());
+        assert_eq!(conflict.status(), 409);
+        assert!(!conflict.is_server_side());
     }
 
     #[test]

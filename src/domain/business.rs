@@ -62,6 +62,24 @@ impl BusinessNumberInput {
             .validate(twilio_number.as_str())
     }
 
+    /// The admin API's `PUT` body, which may also ask with `"sync": true` (default false) for the
+    /// number to be pointed at this deployment once saved: that is no setting of the number, so it
+    /// is taken out and the rest read as by `from_json`.
+    pub fn from_put_json(
+        body: &str,
+        twilio_number: &PhoneNumber,
+    ) -> Result<(BusinessNumber, bool), String> {
+        let mut fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(body)
+            .map_err(|e| format!("body is not a valid number definition: {e}"))?;
+        let sync = match fields.remove("sync") {
+            None => false,
+            Some(serde_json::Value::Bool(sync)) => sync,
+            Some(other) => return Err(format!("sync: must be true or false, not {other}")),
+        };
+        let definition = serde_json::Value::Object(fields).to_string();
+        Ok((Self::from_json(&definition, twilio_number)?, sync))
+    }
+
     pub fn validate(self, twilio_number: &str) -> Result<BusinessNumber, String> {
         let twilio_number =
             PhoneNumber::parse(twilio_number).map_err(|e| format!("twilio_number: {e}"))?;
@@ -383,6 +401,46 @@ mod tests {
             ),
         ] {
             let error = BusinessNumberInput::from_json(body, &number).unwrap_err();
+            assert!(
+                error.contains(expected),
+                "{error:?} should say {expected:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_put_body_may_ask_for_a_sync() {
+        let number = PhoneNumber::parse("+14155559999").unwrap();
+        let definition = r#""forward_to": "+14155550100", "business_name": "Joe's""#;
+        for (body, sync) in [
+            (format!("{{{definition}}}"), false),
+            (format!(r#"{{{definition}, "sync": false}}"#), false),
+            (format!(r#"{{"sync": true, {definition}}}"#), true),
+        ] {
+            let (read, asked) = BusinessNumberInput::from_put_json(&body, &number).unwrap();
+            assert_eq!(asked, sync, "{body}");
+            assert_eq!(read.business_name, "Joe's");
+        }
+        for (body, expected) in [
+            (
+                "{not json".to_string(),
+                "body is not a valid number definition",
+            ),
+            ("[]".to_string(), "body is not a valid number definition"),
+            (
+                format!(r#"{{{definition}, "sync": "yes"}}"#),
+                r#"sync: must be true or false, not "yes""#,
+            ),
+            (
+                format!(r#"{{{definition}, "sync": true, "colour": 1}}"#),
+                "unknown field `colour`",
+            ),
+            (
+                r#"{"sync": true}"#.to_string(),
+                "missing field `forward_to`",
+            ),
+        ] {
+            let error = BusinessNumberInput::from_put_json(&body, &number).unwrap_err();
             assert!(
                 error.contains(expected),
                 "{error:?} should say {expected:?}"

@@ -79,7 +79,12 @@ pub enum NumbersRequest {
     Get(String),
     Put(String),
     Delete(String),
+    /// `POST …/{e164}/sync`: point the number at this deployment.
+    Sync(String),
 }
+
+/// The last segment of `/api/admin/numbers/{e164}/sync`.
+const SYNC_SEGMENT: &str = "sync";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -164,7 +169,15 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
                 };
                 Ok(Route::Numbers(request))
             }
-            _ => Err(ApiError::NotFound(format!("no route for {path}"))),
+            Some(segments) => match segments.split_once('/') {
+                Some((segment, SYNC_SEGMENT)) if !segment.is_empty() => only(
+                    Method::Post,
+                    "POST",
+                    Route::Numbers(NumbersRequest::Sync(decode_plus(segment))),
+                ),
+                _ => Err(ApiError::NotFound(format!("no route for {path}"))),
+            },
+            None => Err(ApiError::NotFound(format!("no route for {path}"))),
         },
     }
 }
@@ -248,6 +261,28 @@ mod tests {
     }
 
     #[test]
+    fn a_numbers_sync_path_takes_post_only() {
+        for (path, number) in [
+            ("/api/admin/numbers/+14155559000/sync", "+14155559000"),
+            ("/api/admin/numbers/%2B14155559000/sync", "+14155559000"),
+            ("/api/admin/numbers/4155559000/sync", "4155559000"),
+        ] {
+            assert_eq!(
+                route(Method::Post, path),
+                Ok(Route::Numbers(NumbersRequest::Sync(number.into()))),
+                "{path}"
+            );
+            for method in [Method::Get, Method::Put, Method::Delete, Method::Other] {
+                assert_eq!(
+                    route(method, path),
+                    Err(ApiError::MethodNotAllowed { allow: "POST" }),
+                    "{method:?} {path}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn an_encoded_plus_is_a_plus() {
         for path in [
             "/api/admin/numbers/%2B14155559000",
@@ -282,6 +317,11 @@ mod tests {
             "/api/admin/numbers//",
             "/api/admin/numbers/+14155559000/",
             "/api/admin/numbers/+14155559000/extra",
+            "/api/admin/numbers/+14155559000/sync/",
+            "/api/admin/numbers/+14155559000/sync/extra",
+            "/api/admin/numbers/+14155559000/Sync",
+            "/api/admin/numbers/+14155559000/syncx",
+            "/api/admin/numbers//sync",
             "/api/admin/numbersx",
             "/API/HEALTH",
         ] {

@@ -2,6 +2,7 @@
 use crate::config::TwilioConfig;
 use crate::domain::PhoneNumber;
 use crate::http::{InboundResponse, Method, OutboundRequest, TransportError};
+use crate::twilio::number_sync::{Webhooks, WEBHOOK_METHOD};
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde::Deserialize;
 
@@ -120,18 +121,7 @@ pub fn send_message(
         fields.push(("StatusCallback", &twilio.message_status_url));
     }
     let form = serde_urlencoded::to_string(fields).expect("string pairs always encode");
-    OutboundRequest {
-        method: Method::Post,
-        url: account_url(twilio, "Messages.json"),
-        headers: vec![
-            basic_auth(twilio),
-            (
-                "Content-Type".to_string(),
-                "application/x-www-form-urlencoded".to_string(),
-            ),
-        ],
-        body: Some(form),
-    }
+    post(twilio, "Messages.json", form)
 }
 
 /// How many of the newest messages from one number to another a lookup reads: one request, and far
@@ -181,6 +171,45 @@ pub fn list_calls_since(twilio: &TwilioConfig, since_day: &str, page_size: u32) 
 /// The page a list's `next_page_uri` names (a path on the API host).
 pub fn next_page(twilio: &TwilioConfig, next_page_uri: &str) -> OutboundRequest {
     fetch(format!("{}{next_page_uri}", twilio.api_base_url), twilio)
+}
+
+/// The account's number `number`, found by `PhoneNumber=` (the one way to learn its `PN…` SID):
+/// where its calls and texts go today.
+pub fn find_incoming_number(twilio: &TwilioConfig, number: &PhoneNumber) -> OutboundRequest {
+    let query = serde_urlencoded::to_string([("PhoneNumber", number.as_str())])
+        .expect("string pairs always encode");
+    get(twilio, &format!("IncomingPhoneNumbers.json?{query}"))
+}
+
+/// Points the number `sid` (`PN…`) at `webhooks`: both URLs and both methods, in one POST.
+pub fn update_incoming_number(
+    twilio: &TwilioConfig,
+    sid: &str,
+    webhooks: &Webhooks,
+) -> OutboundRequest {
+    let form = serde_urlencoded::to_string([
+        ("VoiceUrl", webhooks.voice_url.as_str()),
+        ("VoiceMethod", WEBHOOK_METHOD),
+        ("SmsUrl", webhooks.sms_url.as_str()),
+        ("SmsMethod", WEBHOOK_METHOD),
+    ])
+    .expect("string pairs always encode");
+    post(twilio, &format!("IncomingPhoneNumbers/{sid}.json"), form)
+}
+
+fn post(twilio: &TwilioConfig, resource: &str, form: String) -> OutboundRequest {
+    OutboundRequest {
+        method: Method::Post,
+        url: account_url(twilio, resource),
+        headers: vec![
+            basic_auth(twilio),
+            (
+                "Content-Type".to_string(),
+                "application/x-www-form-urlencoded".to_string(),
+            ),
+        ],
+        body: Some(form),
+    }
 }
 
 fn get(twilio: &TwilioConfig, resource: &str) -> OutboundRequest {
@@ -304,6 +333,54 @@ pub struct CallPage {
     pub next_page_uri: Option<String>,
 }
 
+/// A number the account owns, as IncomingPhoneNumbers shows it: where its calls and texts go.
+/// Twilio writes an unset field as `null` or as `""`; both read as `None`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct IncomingNumber {
+    pub sid: String,
+    pub phone_number: String,
+    #[serde(default, deserialize_with = "blank_is_none")]
+    pub voice_url: Option<String>,
+    #[serde(default, deserialize_with = "blank_is_none")]
+    pub voice_method: Option<String>,
+    #[serde(default, deserialize_with = "blank_is_none")]
+    pub sms_url: Option<String>,
+    #[serde(default, deserialize_with = "blank_is_none")]
+    pub sms_method: Option<String>,
+    /// A TwiML App that takes the calls: Twilio ignores `voice_url` while it is set.
+    #[serde(default, deserialize_with = "blank_is_none")]
+    pub voice_application_sid: Option<String>,
+    /// A TwiML App that takes the texts: Twilio ignores `sms_url` while it is set.
+    #[serde(default, deserialize_with = "blank_is_none")]
+    pub sms_application_sid: Option<String>,
+    /// A SIP trunk that takes the calls: Twilio ignores `voice_url` while it is set.
+    #[serde(default, deserialize_with = "blank_is_none")]
+    pub trunk_sid: Option<String>,
+}
+
+/// A page of IncomingPhoneNumbers. Filtered by a whole E.164 number it holds that number or
+/// nothing, so its paging fields are not read.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct IncomingNumberPage {
+    pub incoming_phone_numbers: Vec<IncomingNumber>,
+}
+
+impl IncomingNumberPage {
+    /// The page's entry for exactly `number`: Twilio's `PhoneNumber` filter also matches partial
+    /// numbers, so the page is not trusted to hold that one alone.
+    pub fn take(self, number: &PhoneNumber) -> Option<IncomingNumber> {
+        self.incoming_phone_numbers
+            .into_iter()
+            .find(|listed| listed.phone_number == number.as_str())
+    }
+}
+
+fn blank_is_none<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.filter(|value| !value.is_empty()))
+}
+
 /// Errors after which the message can never be sent to this recipient from this number.
 pub const FINAL_SMS_ERRORS: [u32; 6] = [21211, 21408, 21606, UNSUBSCRIBED, 21612, 21614];
 
@@ -334,6 +411,18 @@ pub fn parse_call(response: Result<InboundResponse, TransportError>) -> Result<C
 pub fn parse_call_page(
     response: Result<InboundResponse, TransportError>,
 ) -> Result<CallPage, Failure> {
+    parse(response, lookup_is_final)
+}
+
+pub fn parse_incoming_number_page(
+    response: Result<InboundResponse, TransportError>,
+) -> Result<IncomingNumberPage, Failure> {
+    parse(response, lookup_is_final)
+}
+
+pub fn parse_incoming_number(
+    response: Result<InboundResponse, TransportError>,
+) -> Result<IncomingNumber, Failure> {
     parse(response, lookup_is_final)
 }
 
@@ -602,5 +691,108 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn builds_the_incoming_number_lookup_with_an_encoded_plus() {
+        let request = find_incoming_number(&twilio(), &number("+14155559000"));
+        assert_eq!(request.method, Method::Get);
+        assert_eq!(
+            request.url,
+            "http://127.0.0.1:9/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/\
+             IncomingPhoneNumbers.json?PhoneNumber=%2B14155559000"
+        );
+        assert!(request.body.is_none());
+        assert!(request
+            .headers
+            .iter()
+            .any(|(name, value)| name == "Authorization" && value.starts_with("Basic ")));
+    }
+
+    #[test]
+    fn builds_the_incoming_number_update() {
+        let webhooks = Webhooks::at("https://calls.example.com");
+        let request =
+            update_incoming_number(&twilio(), "PN0123456789abcdef0123456789abcdef", &webhooks);
+        assert_eq!(request.method, Method::Post);
+        assert_eq!(
+            request.url,
+            "http://127.0.0.1:9/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/\
+             IncomingPhoneNumbers/PN0123456789abcdef0123456789abcdef.json"
+        );
+        assert_eq!(
+            request.body.as_deref(),
+            Some(
+                "VoiceUrl=https%3A%2F%2Fcalls.example.com%2Fapi%2Fwebhooks%2Ftwilio%2Fvoice\
+                 &VoiceMethod=POST\
+                 &SmsUrl=https%3A%2F%2Fcalls.example.com%2Fapi%2Fwebhooks%2Ftwilio%2Fsms\
+                 &SmsMethod=POST"
+            )
+        );
+        assert!(request.headers.contains(&(
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string()
+        )));
+    }
+
+    /// Twilio's list JSON, trimmed to the fields that matter and a few that do not; an unset
+    /// field is `null` or `""` depending on the field and the number's history.
+    #[test]
+    fn reads_an_incoming_number_page() {
+        let page = parse_incoming_number_page(reply(
+            200,
+            r#"{"first_page_uri": "/2010-04-01/Accounts/AC1/IncomingPhoneNumbers.json?PhoneNumber=%2B14155559000&PageSize=50&Page=0",
+                "end": 0, "previous_page_uri": null, "next_page_uri": null, "page": 0, "page_size": 50, "start": 0,
+                "uri": "/2010-04-01/Accounts/AC1/IncomingPhoneNumbers.json?PhoneNumber=%2B14155559000&PageSize=50&Page=0",
+                "incoming_phone_numbers": [
+                  {"sid": "PN1", "phone_number": "+141555590001", "voice_url": "", "trunk_sid": null},
+                  {"sid": "PN2", "phone_number": "+14155559000", "friendly_name": "(415) 555-9000",
+                   "voice_url": "https://demo.twilio.com/welcome/voice/", "voice_method": "POST",
+                   "sms_url": "", "sms_method": "POST", "voice_application_sid": "",
+                   "sms_application_sid": "AP9", "trunk_sid": null,
+                   "capabilities": {"voice": true, "sms": true, "mms": true}}
+                ]}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            page.take(&number("+14155559000")),
+            Some(IncomingNumber {
+                sid: "PN2".into(),
+                phone_number: "+14155559000".into(),
+                voice_url: Some("https://demo.twilio.com/welcome/voice/".into()),
+                voice_method: Some("POST".into()),
+                sms_url: None,
+                sms_method: Some("POST".into()),
+                voice_application_sid: None,
+                sms_application_sid: Some("AP9".into()),
+                trunk_sid: None,
+            })
+        );
+        let empty = parse_incoming_number_page(reply(
+            200,
+            r#"{"incoming_phone_numbers": [], "next_page_uri": null, "page": 0}"#,
+        ))
+        .unwrap();
+        assert_eq!(empty.take(&number("+14155559000")), None);
+        let updated = parse_incoming_number(reply(
+            200,
+            r#"{"sid": "PN2", "phone_number": "+14155559000", "voice_url": "https://calls.example.com/api/webhooks/twilio/voice"}"#,
+        ))
+        .unwrap();
+        assert_eq!(updated.sid, "PN2");
+        let missing = parse_incoming_number(reply(
+            404,
+            r#"{"code": 20404, "message": "The requested resource was not found", "status": 404}"#,
+        ))
+        .unwrap_err();
+        assert!(matches!(
+            missing,
+            Failure::Final {
+                code: Some(20404),
+                ..
+            }
+        ));
+        let failing = parse_incoming_number_page(reply(500, "")).unwrap_err();
+        assert_eq!(failing.label(), "http-500");
     }
 }

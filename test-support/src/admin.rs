@@ -1,8 +1,9 @@
-//! Helpers for the admin API (`/api/admin/numbers[/{e164}]`) with the test's bearer token, and the
-//! health check.
+//! Helpers for the admin API (`/api/admin/numbers[/{e164}[/sync]]`) with the test's bearer token,
+//! and the health check.
 use crate::app::{Reply, TestApp};
 use crate::{ADMIN_TOKEN, FORWARD_TO, TWILIO_NUMBER};
 use missed_call_textback::domain::business::{render_sms, DEFAULT_TEMPLATE};
+use twilio_double::RecordedRequest;
 
 /// The business `configure_default_number` sets up.
 const DEFAULT_BUSINESS: &str = "Joe's Plumbing";
@@ -50,6 +51,22 @@ impl TestApp {
             None,
         )
         .await
+    }
+
+    /// `POST /api/admin/numbers/{e164}/sync`: point the number at the worker.
+    pub async fn sync_number(&self, twilio_number: &str) -> Reply {
+        let path = format!("/api/admin/numbers/{twilio_number}/sync");
+        self.request(reqwest::Method::POST, &path, Some(ADMIN_TOKEN), None)
+            .await
+    }
+
+    /// The POSTs that changed one of the account's numbers at the Twilio double.
+    pub fn number_updates(&self) -> Vec<RecordedRequest> {
+        self.twilio
+            .requests()
+            .into_iter()
+            .filter(RecordedRequest::is_number_update)
+            .collect()
     }
 
     async fn admin(&self, method: reqwest::Method, twilio_number: &str) -> Reply {

@@ -13,5 +13,6 @@ mod readme;
 mod reconcile;
 mod sms;
 mod stats;
+mod sync;
 mod texting;
 mod voice;

@@ -1,10 +1,10 @@
-//! The REST side of the double on axum: the routes Twilio's 2010-04-01 API has for messages and
-//! calls, HTTP Basic auth, Twilio's error and list JSON, and `/__double/requests`. Connections are
+//! The REST side of the double on axum: the routes Twilio's 2010-04-01 API has for messages,
+//! calls and the account's numbers (those handlers in `numbers`), HTTP Basic auth, Twilio's error and list JSON, and `/__double/requests`. Connections are
 //! served with hyper directly, each in a task of its own, so that a scripted `Drop` can close one
 //! without answering, which is what a client sees when Twilio's side of a connection dies.
 use crate::{
-    dates, phone, MessageScript, RecordedRequest, ScriptedCall, StoredMessage, TwilioDouble,
-    API_PREFIX,
+    dates, numbers, phone, MessageScript, RecordedRequest, ScriptedCall, StoredMessage,
+    TwilioDouble, API_PREFIX,
 };
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
@@ -71,6 +71,16 @@ fn router(double: TwilioDouble) -> Router {
         .route(
             &format!("{account}/Calls/{{call}}"),
             get(fetch_call).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{account}/IncomingPhoneNumbers.json"),
+            get(numbers::list_numbers).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{account}/IncomingPhoneNumbers/{{number}}"),
+            get(numbers::fetch_number)
+                .post(numbers::update_number)
+                .fallback(method_not_allowed),
         )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(double.clone(), gate))
@@ -338,7 +348,6 @@ async fn list_calls(
             return twilio_error(500, 20500, "Internal Server Error");
         }
     }
-    let (page, page_size) = (page_number(&request), page_size(&request));
     let state = double.state();
     let mut scripted: Vec<(&String, &ScriptedCall)> = state.calls.iter().collect();
     scripted.sort_by_key(|(sid, call)| (std::cmp::Reverse(call.started), sid.as_str()));
@@ -362,14 +371,7 @@ async fn list_calls(
         .filter(|call| filter("Status").is_none_or(|status| call["status"] == status))
         .collect();
     drop(state);
-    let more = listed.len() > (page + 1) * page_size;
-    let calls = listed
-        .into_iter()
-        .skip(page * page_size)
-        .take(page_size)
-        .collect();
-    let uri = |page: usize| page_uri(&double, &request, "Calls.json", page, page_size);
-    list_page("calls", calls, (page, page_size, more), uri)
+    paged(&double, &request, "Calls.json", "calls", listed)
 }
 
 /// `GET …/Calls/CA….json`: the scripted inbound call itself.
@@ -424,6 +426,26 @@ fn child_sid(parent: &str, leg: usize) -> String {
     format!("CA{tail}{leg:x}")
 }
 
+/// The page `request` asked for (`Page`, `PageSize`) of `listed`, everything its filters kept, in
+/// Twilio's list envelope under `key`.
+pub(crate) fn paged(
+    double: &TwilioDouble,
+    request: &RecordedRequest,
+    resource: &str,
+    key: &str,
+    listed: Vec<serde_json::Value>,
+) -> Response {
+    let (page, page_size) = (page_number(request), page_size(request));
+    let more = listed.len() > (page + 1) * page_size;
+    let items = listed
+        .into_iter()
+        .skip(page * page_size)
+        .take(page_size)
+        .collect();
+    let uri = |page: usize| page_uri(double, request, resource, page, page_size);
+    list_page(key, items, (page, page_size, more), uri)
+}
+
 /// The URI of page `page` of the list `request` asked for, with its filters.
 fn page_uri(
     double: &TwilioDouble,
@@ -469,7 +491,7 @@ fn list_page(
     json(200, envelope)
 }
 
-fn twilio_error(status: u16, code: u32, message: &str) -> Response {
+pub(crate) fn twilio_error(status: u16, code: u32, message: &str) -> Response {
     let body = serde_json::json!({
         "code": code,
         "message": message,
@@ -479,7 +501,7 @@ fn twilio_error(status: u16, code: u32, message: &str) -> Response {
     json(status, body)
 }
 
-fn json(status: u16, body: serde_json::Value) -> Response {
+pub(crate) fn json(status: u16, body: serde_json::Value) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = [(header::CONTENT_TYPE, "application/json; charset=utf-8")];
     (status, headers, body.to_string()).into_response()

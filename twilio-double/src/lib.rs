@@ -6,6 +6,7 @@
 mod api;
 mod dates;
 mod latency;
+mod numbers;
 mod phone;
 pub mod signature;
 mod webhooks;
@@ -53,6 +54,11 @@ impl RecordedRequest {
         self.method == "GET"
             && self.path.contains("/Calls")
             && (!self.path.ends_with("/Calls.json") || self.query_value("ParentCallSid").is_some())
+    }
+
+    /// A POST that changes one of the account's numbers (`IncomingPhoneNumbers/PN….json`).
+    pub fn is_number_update(&self) -> bool {
+        self.method == "POST" && self.path.contains("/IncomingPhoneNumbers/")
     }
 
     /// A page of the account's Calls list (not one call's legs).
@@ -129,6 +135,10 @@ struct State {
     calls: HashMap<String, ScriptedCall>,
     /// In the order they were created at the double (`backdate_message` aside).
     messages: Vec<StoredMessage>,
+    /// The account's IncomingPhoneNumbers, as its API shows them, oldest first.
+    numbers: Vec<serde_json::Value>,
+    /// How many of the next IncomingPhoneNumbers requests answer 500.
+    failing_number_requests: u32,
     /// Per Call SID: how many of the next lookups answer 500.
     failing_lookups: HashMap<String, u32>,
     latency: latency::Latency,

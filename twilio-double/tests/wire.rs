@@ -723,3 +723,96 @@ async fn a_forwarded_legs_requests_carry_twilios_parameters() {
     assert_eq!(value(ended, "CallDuration"), Some("0"));
     assert!(value(ended, "Timestamp").unwrap().ends_with(" +0000"));
 }
+
+#[tokio::test]
+async fn the_accounts_numbers_are_found_by_number_and_updated_field_by_field() {
+    let double = double().await;
+    let sid = double.own_number(OURS);
+    double.own_number("+14155550999");
+    let (status, page) = get_json(
+        &double,
+        "IncomingPhoneNumbers.json?PhoneNumber=%2B14155559000",
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let listed = page["incoming_phone_numbers"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{page}");
+    assert_eq!(listed[0]["sid"], sid.as_str());
+    assert_eq!(listed[0]["phone_number"], OURS);
+    assert_eq!(
+        listed[0]["voice_url"],
+        "https://demo.twilio.com/welcome/voice/"
+    );
+    assert_eq!(listed[0]["voice_application_sid"], "");
+    assert!(listed[0]["trunk_sid"].is_null());
+    assert!(page["next_page_uri"].is_null());
+    assert_eq!(page["page_size"], 50);
+    let (_, all) = get_json(&double, "IncomingPhoneNumbers.json").await;
+    assert_eq!(all["incoming_phone_numbers"].as_array().unwrap().len(), 2);
+    let (_, none) = get_json(
+        &double,
+        "IncomingPhoneNumbers.json?PhoneNumber=%2B14155550000",
+    )
+    .await;
+    assert_eq!(none["incoming_phone_numbers"], serde_json::json!([]));
+
+    let resource = format!("IncomingPhoneNumbers/{sid}.json");
+    let update = client()
+        .post(url(&double, &resource))
+        .basic_auth(ACCOUNT, Some(TOKEN))
+        .form(&[
+            ("VoiceUrl", "https://calls.example.com/voice"),
+            ("SmsMethod", "GET"),
+            ("NoSuchParameter", "x"),
+        ]);
+    let (status, updated) = status_and_json(update).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["voice_url"], "https://calls.example.com/voice");
+    assert_eq!(updated["sms_method"], "GET");
+    assert_eq!(
+        updated["sms_url"],
+        "https://demo.twilio.com/welcome/sms/reply/"
+    );
+    assert!(updated.get("no_such_parameter").is_none());
+    assert_eq!(double.number_resource(&sid), updated);
+    assert_eq!(get_json(&double, &resource).await, (200, updated));
+    assert!(double.requests().iter().any(|r| r.is_number_update()));
+
+    double.set_number_field(&sid, "voice_application_sid", "AP0001");
+    let (_, page) = get_json(
+        &double,
+        "IncomingPhoneNumbers.json?PhoneNumber=%2B14155559000",
+    )
+    .await;
+    assert_eq!(
+        page["incoming_phone_numbers"][0]["voice_application_sid"],
+        "AP0001"
+    );
+
+    let unknown = "IncomingPhoneNumbers/PN00000000000000000000000000000000.json";
+    let (status, body) = get_json(&double, unknown).await;
+    assert_twilio_error(&body, 404, 20404);
+    assert_eq!(status, 404);
+    let post_unknown = client()
+        .post(url(&double, unknown))
+        .basic_auth(ACCOUNT, Some(TOKEN))
+        .form(&[("VoiceUrl", "https://x.example.com")]);
+    let (status, body) = status_and_json(post_unknown).await;
+    assert_eq!(status, 404);
+    assert_twilio_error(&body, 404, 20404);
+
+    double.fail_number_requests(1);
+    let (status, body) = get_json(&double, "IncomingPhoneNumbers.json").await;
+    assert_eq!(status, 500);
+    assert_twilio_error(&body, 500, 20500);
+    assert_eq!(get_json(&double, "IncomingPhoneNumbers.json").await.0, 200);
+
+    let unauthenticated = client().get(url(&double, "IncomingPhoneNumbers.json"));
+    let (status, body) = status_and_json(unauthenticated).await;
+    assert_eq!(status, 401);
+    assert_twilio_error(&body, 401, 20003);
+    let delete = client()
+        .delete(url(&double, &resource))
+        .basic_auth(ACCOUNT, Some(TOKEN));
+    assert_eq!(status_and_json(delete).await.0, 405);
+}
