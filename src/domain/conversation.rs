@@ -115,22 +115,33 @@ pub fn owner_answer(body: &str) -> OwnerAnswer {
 }
 
 /// The text the owner gets for a lead's reply: who wrote (in full, so the owner can call back),
-/// to which business, when they had called, what they wrote, and the first attachment.
+/// to which business, their last call (`missed call Nov 25, 2:14 PM UTC`), what they wrote, and
+/// the first attachment. Long replies are cut to fit one Twilio message (UTF-16 units, as Twilio
+/// counts).
 pub fn reply_for_owner(
     lead: &PhoneNumber,
     business_name: &str,
-    missed_call_at: Option<&str>,
+    last_call: Option<&str>,
     body: &str,
     media_url: Option<&str>,
 ) -> String {
-    let when = missed_call_at.map_or("no recent call".to_string(), |at| {
-        format!("missed call {at}")
-    });
-    let head = format!("Reply from {lead} to {business_name} ({when}): ");
+    let head = format!(
+        "Reply from {lead} to {business_name} ({}): ",
+        last_call.unwrap_or("no recent call")
+    );
     let tail = media_url.map_or(String::new(), |url| format!(" [media attached: {url}]"));
-    let room = MAX_SMS_CHARS.saturating_sub(head.chars().count() + tail.chars().count() + 2);
-    let quoted = if body.chars().count() > room {
-        let cut: String = body.chars().take(room.saturating_sub(1)).collect();
+    let units = |text: &str| text.encode_utf16().count();
+    let room = MAX_SMS_CHARS.saturating_sub(units(&head) + units(&tail) + 2);
+    let quoted = if units(body) > room {
+        let mut cut = String::new();
+        let mut used = 1; // the ellipsis
+        for c in body.chars() {
+            if used + c.len_utf16() > room {
+                break;
+            }
+            used += c.len_utf16();
+            cut.push(c);
+        }
         format!("{cut}…")
     } else {
         body.to_string()

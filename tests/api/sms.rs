@@ -111,10 +111,16 @@ async fn a_reply_reaches_the_owner_once_with_the_callers_number() {
     let forwarded = app.wait_for_texts_to(FORWARD_TO, 1).await;
     assert_eq!(forwarded.len(), 1);
     let text = forwarded[0].form_value("Body").unwrap();
+    let call = text
+        .strip_prefix("Reply from +14155550123 to Joe's Plumbing (missed call ")
+        .unwrap_or_else(|| panic!("{text}"));
+    // `Nov 25, 2:14 PM UTC`: the month's name, the day, the time.
+    let (month, rest) = call.split_once(' ').unwrap();
     assert!(
-        text.starts_with("Reply from +14155550123 to Joe's Plumbing (missed call "),
+        month.len() == 3 && month.as_bytes()[0].is_ascii_uppercase(),
         "{text}"
     );
+    assert!(rest.contains(", ") && rest.contains(" UTC)"), "{text}");
     assert!(text.ends_with(" UTC): \"Can you come Tuesday?\""), "{text}");
     assert_eq!(forwarded[0].form_value("From"), Some(TWILIO_NUMBER));
     assert_eq!(forwarded[0].form_value("StatusCallback"), None);
