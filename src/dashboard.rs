@@ -520,6 +520,7 @@ fn render_cron(page: &mut String, stats: &Stats) {
 mod tests {
     use super::*;
     use crate::domain::stats::{CallGroup, Latency, WindowFacts};
+    use crate::domain::Caller;
 
     fn stats_with(groups: &[CallGroup], facts: WindowFacts) -> Stats {
         Stats::fold(7, groups, facts)
@@ -644,7 +645,7 @@ mod tests {
     fn recent(caller: &str) -> RecentCall {
         RecentCall {
             received: "2026-11-25 19:30".into(),
-            caller: mask(caller),
+            caller: Caller::parse(caller).shown(),
             to_number: "+14155559000".into(),
             outcome: Some("texted".into()),
             processed_by: Some("poll".into()),
@@ -691,7 +692,7 @@ mod tests {
         call.to_number = "+14155559999".into();
         let page = render(&stats_with(&[], facts()), &[call]);
         assert!(
-            page.contains("<td>*****mous</td><td>********9999</td>"),
+            page.contains("<td>withheld</td><td>********9999</td>"),
             "{page}"
         );
         assert!(!page.contains("+14155559999"));

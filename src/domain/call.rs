@@ -62,6 +62,15 @@ impl Caller {
     pub fn masked(&self) -> String {
         super::mask(self.as_str())
     }
+
+    /// For the owner's dashboard: a number masked, a withheld caller ID said in words (its masked
+    /// text, `*****mous`, reads like a broken number).
+    pub fn shown(&self) -> String {
+        match self {
+            Caller::Number(number) => number.masked(),
+            Caller::Withheld(_) => "withheld".to_string(),
+        }
+    }
 }
 
 /// A call identified by what both paths know: Phase 2 carries these in its action URL, the poll
@@ -107,6 +116,14 @@ mod tests {
             assert_eq!(caller, Caller::Withheld(withheld.to_string()));
             assert!(caller.textable().is_none());
             assert_eq!(caller.as_str(), withheld);
+        }
+    }
+
+    #[test]
+    fn the_dashboard_shows_a_withheld_caller_in_words() {
+        assert_eq!(Caller::parse("+14155550123").shown(), "********0123");
+        for withheld in ["anonymous", "266696687", "Restricted", "4155550123"] {
+            assert_eq!(Caller::parse(withheld).shown(), "withheld", "{withheld}");
         }
     }
 }

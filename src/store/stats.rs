@@ -11,7 +11,7 @@
 use super::{int4, RFC3339};
 use crate::database::{Client, DbError};
 use crate::domain::stats::{CallGroup, Latency, RecentCall, WindowFacts};
-use crate::domain::{mask, DeliveryProblem};
+use crate::domain::{Caller, DeliveryProblem};
 use tokio_postgres::types::Type;
 
 /// How many calls the dashboard lists.
@@ -161,7 +161,7 @@ pub async fn recent_calls(db: &Client, days: u32) -> Result<Vec<RecentCall>, DbE
         .iter()
         .map(|row| RecentCall {
             received: row.get("received"),
-            caller: mask(row.get("from_number")),
+            caller: Caller::parse(row.get("from_number")).shown(),
             to_number: row.get("to_number"),
             outcome: row.get("outcome"),
             processed_by: row.get("processed_by"),
