@@ -58,7 +58,7 @@ pub fn tiles(stats: &Stats) -> Vec<Tile> {
     let latency = &stats.sms_latency_secs;
     let delivery = &totals.delivery;
     let no_data = || "no data".to_string();
-    let texted = format!("of {} texted missed calls", totals.texted);
+    let texted = format!("of {} missed calls owed a text", totals.textable);
     vec![
         Tile {
             kpi: "callback_success_rate",

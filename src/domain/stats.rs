@@ -13,10 +13,11 @@
 //! - **failed**: outcome `failed`. **pending**: outcome NULL, `sending` or `owed` (in flight).
 //! - **suppressed**: outcome → count for every other outcome (`no_caller_id`, `own_number`,
 //!   `not_found`, `expired`, and whatever outcome a later change adds: nothing is hard-coded).
-//! - **callback_success_rate** = texted_by_callback / texted, **fallback_rate** = texted_by_poll /
-//!   texted: the denominator is the missed calls that were texted, so the two add up to 1 and a
-//!   call nobody could text (no caller ID …) counts against neither path. Null when nothing was
-//!   texted.
+//! - **callback_success_rate** = texted_by_callback / textable, **fallback_rate** = texted_by_poll /
+//!   textable, where textable is the missed calls that should have been texted (texted, failed, in
+//!   flight, or expired untexted): a missed call neither path texted counts against both, so a dead
+//!   poll cannot hide behind a green fast path, while a call no rule allows a text to (no caller
+//!   ID, the business's own phone, an opt-out) counts against neither. Null without such calls.
 //! - **delivery**: over texted calls, by the message's latest status: `delivered` (or `read`, which
 //!   follows it), `undelivered`, `failed`, and `pending` for any other status or none yet; rate = delivered / (delivered +
 //!   undelivered + failed). **unreachable**: undelivered or failed with error 30003/30005/30006
@@ -145,6 +146,11 @@ pub struct Counts {
     pub pending: i64,
     pub dedup_prevented: i64,
     pub delivery: Delivery,
+    /// Missed calls that should have been texted: texted, failed, still owed or in flight, or
+    /// expired before anything texted them (not those no rule allows a text to: a withheld caller,
+    /// the business's own phone, an opt-out). The denominator of the two path rates.
+    #[serde(skip)]
+    pub textable: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -215,6 +221,16 @@ impl Counts {
         let is = |o: Outcome| outcome == Some(o.as_str());
         if outcome.is_some() && !is(Outcome::Answered) && !is(Outcome::NotFound) {
             self.missed += n;
+        }
+        let textable = [
+            Outcome::Texted,
+            Outcome::Failed,
+            Outcome::Sending,
+            Outcome::Owed,
+            Outcome::Expired,
+        ];
+        if textable.into_iter().any(is) {
+            self.textable += n;
         }
         match outcome {
             None => self.pending += n,
@@ -299,8 +315,8 @@ impl Stats {
         };
         Stats {
             days,
-            callback_success_rate: fraction(totals.texted_by_callback, totals.texted),
-            fallback_rate: fraction(totals.texted_by_poll, totals.texted),
+            callback_success_rate: fraction(totals.texted_by_callback, totals.textable),
+            fallback_rate: fraction(totals.texted_by_poll, totals.textable),
             sms_latency_secs: SmsLatency {
                 callback: latency(facts.callback),
                 poll: latency(facts.poll),
@@ -439,8 +455,10 @@ mod tests {
                 carrier_filtered: 1,
             }
         );
-        assert_eq!(stats.callback_success_rate, Some(7.0 / 8.0));
-        assert_eq!(stats.fallback_rate, Some(1.0 / 8.0));
+        // Texted 8, failed 1, in flight 2, expired 2: 13 calls should have been texted.
+        assert_eq!(t.textable, 13);
+        assert_eq!(stats.callback_success_rate, Some(7.0 / 13.0));
+        assert_eq!(stats.fallback_rate, Some(1.0 / 13.0));
 
         assert_eq!(stats.by_number.len(), 2);
         let b = &stats.by_number[1];
