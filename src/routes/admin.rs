@@ -121,9 +121,16 @@ async fn act(env: &Env, action: Action) -> Result<Done, ApiError> {
                 Done::Answer(Reply::json(status, &saved))
             }
         }
-        // A number pointed here but not configured would tell every caller it is not in service.
+        // A number pointed here but not configured, or disabled, would tell every caller it is not
+        // in service.
         Action::Sync(number) => match numbers::get(&db, &number).await? {
-            Some(_) => Done::Sync(number),
+            Some(found) if found.enabled => Done::Sync(number),
+            Some(_) => {
+                return Err(ApiError::Conflict(format!(
+                    "{number} is disabled: enable it first (PUT with \"enabled\": true), or its \
+                     callers would hear that it is not in service"
+                )))
+            }
             None => {
                 return Err(ApiError::NotFound(format!(
                     "{number} is not configured: PUT it first, or its callers would hear that \

@@ -124,6 +124,19 @@ async fn sync_needs_the_token_a_configured_number_and_one_the_account_owns() {
         "no Twilio request before the number is known to be configured"
     );
 
+    // Configured but disabled: the same reason, a 409 saying what to do.
+    let mut disabled = definition();
+    disabled["enabled"] = serde_json::json!(false);
+    app.configure_number(TWILIO_NUMBER, disabled).await;
+    let reply = app.sync_number(TWILIO_NUMBER).await;
+    assert_eq!(reply.status, 409, "{}", reply.body);
+    assert!(
+        reply.body.contains("is disabled: enable it first"),
+        "{}",
+        reply.body
+    );
+    assert!(app.twilio.requests().is_empty(), "nothing asked of Twilio");
+
     app.configure_number("+14155559001", definition()).await;
     let reply = app.sync_number("%2B14155559001").await;
     assert_eq!(reply.status, 404, "{}", reply.body);
