@@ -21,6 +21,11 @@ pub async fn with_timeout<F: Future>(limit: Duration, work: F) -> Option<F::Outp
     }
 }
 
+/// What the endpoints a person or a script calls with `ADMIN_TOKEN` (the admin API, the statistics,
+/// the dashboard) give their connection and statements: seconds at most when the database is well;
+/// past this they answer 503 rather than hold the client.
+pub const ADMIN_DATABASE_BUDGET: Duration = Duration::from_secs(10);
+
 /// Database work given at most `limit`; past it, a 503 naming the database.
 pub async fn bounded_by_database<T>(
     limit: Duration,

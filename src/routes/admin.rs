@@ -59,7 +59,7 @@ pub async fn numbers(
         }
     };
     // Twilio's requests are bounded on their own (edge::TWILIO_TIMEOUT), outside the database's.
-    match edge::bounded_by_database(DATABASE_BUDGET, act(env, action)).await? {
+    match edge::bounded_by_database(edge::ADMIN_DATABASE_BUDGET, act(env, action)).await? {
         Done::Answer(reply) => Ok(reply),
         Done::Sync(number) => Ok(Reply::json(200, &sync(&config, &number).await?.json())),
         // The number is saved whatever the sync does: the answer keeps the save's status, and its
@@ -83,10 +83,6 @@ pub async fn numbers(
         }
     }
 }
-
-/// The connection and the one statement an admin request needs: seconds at most when the database
-/// is well; past this it answers 503 rather than hold the client.
-const DATABASE_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn act(env: &Env, action: Action) -> Result<Done, ApiError> {
     let db = database::connect(env).await?;

@@ -10,15 +10,11 @@ use crate::error::{ApiError, Reply};
 use crate::store::stats as store;
 use worker::{Env, Request};
 
-/// The connection and the statements: seconds at most when the database is well; past this a 503
-/// rather than hold the client.
-const DATABASE_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
-
 pub async fn stats(request: &Request, env: &Env) -> Result<Reply, ApiError> {
     let config = edge::load_config(env)?;
     edge::require_token(request, &config.admin_token, "ADMIN_TOKEN")?;
     let days = stats_days(days_param(request)?.as_deref()).map_err(ApiError::BadRequest)?;
-    let stats = edge::bounded_by_database(DATABASE_BUDGET, async {
+    let stats = edge::bounded_by_database(edge::ADMIN_DATABASE_BUDGET, async {
         let db = database::connect(env).await?;
         load(&db, days).await
     })
@@ -30,7 +26,7 @@ pub async fn dashboard(request: &Request, env: &Env) -> Result<Reply, ApiError> 
     let config = edge::load_config(env)?;
     edge::require_login(request, &config.admin_token, "ADMIN_TOKEN")?;
     let days = dashboard_days(days_param(request)?.as_deref()).map_err(ApiError::BadRequest)?;
-    let (stats, recent) = edge::bounded_by_database(DATABASE_BUDGET, async {
+    let (stats, recent) = edge::bounded_by_database(edge::ADMIN_DATABASE_BUDGET, async {
         let db = database::connect(env).await?;
         let (stats, recent) = futures::try_join!(load(&db, days), async {
             Ok(store::recent_calls(&db, days).await?)
