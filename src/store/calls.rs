@@ -151,15 +151,15 @@ pub async fn claim_for_text(
     }))
 }
 
-/// The SET clauses that take up a status callback which came before the text's MessageSid ($2) was
-/// recorded on the call (kept in `early_message_statuses` by `record_message_status`).
+/// The SET clause that takes up, in one look at the table, a status callback which came before the
+/// text's MessageSid ($2) was recorded on the call (kept in `early_message_statuses` by
+/// `record_message_status`); no such row sets them all NULL, as before any callback.
 const EARLY_STATUS: &str = "
-    sms_status = (SELECT sms_status FROM early_message_statuses WHERE message_sid = $2),
-    sms_status_rank = (SELECT sms_status_rank FROM early_message_statuses WHERE message_sid = $2),
-    sms_error_code = (SELECT sms_error_code FROM early_message_statuses WHERE message_sid = $2),
-    sms_status_at = (SELECT received_at FROM early_message_statuses WHERE message_sid = $2),
-    sms_delivered_at = (SELECT received_at FROM early_message_statuses
-                        WHERE message_sid = $2 AND delivered)";
+    (sms_status, sms_status_rank, sms_error_code, sms_status_at, sms_delivered_at) = (
+        SELECT sms_status, sms_status_rank, sms_error_code, received_at,
+               CASE WHEN delivered THEN received_at END
+        FROM early_message_statuses WHERE message_sid = $2
+    )";
 
 /// The text went to Twilio as `message_sid`: the call is settled as texted (with any status
 /// callback that beat this statement to the database).
