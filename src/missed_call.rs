@@ -7,7 +7,7 @@ use crate::domain::business::render_sms;
 use crate::domain::{CallRef, DialStatus, Outcome, ProcessedBy};
 use crate::http::HttpClient;
 use crate::log::Log;
-use crate::store::calls::{self, ClaimedBusiness};
+use crate::store::calls;
 use crate::twilio::rest::{self, Failure, Tracking};
 use crate::{error, info, warn};
 
@@ -90,7 +90,7 @@ pub async fn handle_missed_call(
             reason: settled.as_str(),
         });
     }
-    let Some(ClaimedBusiness { name, sms_template }) = &claim.business else {
+    let Some(business) = &claim.business else {
         calls::record_sms_failure(db, &call.call_sid, "no_business_number", None, false).await?;
         warn!(
             LOG,
@@ -111,7 +111,7 @@ pub async fn handle_missed_call(
         claim.attempt,
         by.as_str()
     );
-    let body = render_sms(sms_template, name);
+    let body = render_sms(&business.sms_template, &business.business_name, "");
     let request = rest::send_message(twilio, caller, &call.to, &body, Tracking::Delivery);
     match rest::parse_message(http.send(request).await) {
         Ok(message) => {

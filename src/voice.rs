@@ -435,8 +435,7 @@ mod tests {
             sms_template: None,
             dial_timeout_secs: Some(25),
             enabled: None,
-            screen_calls: None,
-            notify_to: None,
+            ..Default::default()
         }
         .validate("+14155559000")
         .unwrap();

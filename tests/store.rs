@@ -25,8 +25,7 @@ async fn add_business(db: &Client) {
         sms_template: None,
         dial_timeout_secs: None,
         enabled: None,
-        screen_calls: None,
-        notify_to: None,
+        ..Default::default()
     }
     .validate("+14155559000")
     .unwrap();
@@ -73,7 +72,7 @@ async fn exactly_one_of_many_concurrent_claims_wins() {
     let winners: Vec<_> = claims.into_iter().filter_map(Result::unwrap).collect();
     assert_eq!(winners.len(), 1);
     assert_eq!(winners[0].attempt, 1);
-    assert_eq!(winners[0].business.as_ref().unwrap().name, "Joe's");
+    assert_eq!(winners[0].business.as_ref().unwrap().business_name, "Joe's");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! A business's published Twilio number and what to do with calls to it.
-use crate::domain::PhoneNumber;
+use crate::domain::{calling_codes, PhoneNumber};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub const DEFAULT_TEMPLATE: &str = "Sorry we missed your call at {business_name}! We'll get back to you as soon as we can, or reply here to tell us how we can help. Reply STOP to opt out.";
 pub const DEFAULT_DIAL_TIMEOUT_SECS: u32 = 20;
@@ -11,7 +12,20 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// Twilio refuses a body longer than this (error 21617), counted here in UTF-16 code units, which
 /// is never fewer than the characters Twilio counts.
 pub const MAX_SMS_CHARS: usize = 1600;
-const PLACEHOLDERS: [&str; 1] = ["business_name"];
+const PLACEHOLDERS: &[&str] = &["business_name"];
+/// The after-hours text may also say when the business opens again.
+const AFTER_HOURS_PLACEHOLDERS: &[&str] = &["business_name", "next_open"];
+/// The longest `{next_open}` renders to ("Wednesday at 12:30 PM"), with room to spare.
+const LONGEST_NEXT_OPEN: usize = 30;
+pub const DEFAULT_COOLDOWN_HOURS: u32 = 12;
+pub const COOLDOWN_RANGE: std::ops::RangeInclusive<u32> = 0..=168;
+pub const DEFAULT_DAILY_TEXT_LIMIT: u32 = 200;
+pub const DAILY_TEXT_LIMIT_RANGE: std::ops::RangeInclusive<u32> = 0..=100_000;
+/// More than any business blocks by hand; the list is read with every claim.
+pub const MAX_BLOCKED_CALLERS: usize = 1000;
+pub const DEFAULT_VOICEMAIL_GREETING: &str =
+    "Sorry we missed you. Please leave a message after the tone, and we will text you shortly.";
+pub const MAX_GREETING_CHARS: usize = 300;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BusinessNumber {
@@ -26,6 +40,65 @@ pub struct BusinessNumber {
     pub screen_calls: bool,
     /// Where leads' replies are forwarded, when not to `forward_to`.
     pub notify_to: Option<PhoneNumber>,
+    /// Who gets a text and when (`crate::rules` decides from these).
+    #[serde(flatten)]
+    pub rules: TextRules,
+    /// After a missed forward the caller may leave a message (`<Record>`), announced by the greeting.
+    pub voicemail: bool,
+    pub voicemail_greeting: String,
+    /// The owner's phone gets a heads-up for each missed call and each voicemail.
+    pub notify_owner: bool,
+}
+
+/// The rules that decide whether a missed call's caller is texted, and with which words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextRules {
+    /// A caller texted by this number within this many hours is not texted again (0: off).
+    pub cooldown_hours: u32,
+    pub blocked_callers: Vec<PhoneNumber>,
+    /// Country calling codes whose callers may be texted.
+    pub allowed_calling_codes: Vec<String>,
+    /// Texts per number per day in `timezone`.
+    pub daily_text_limit: u32,
+    /// Ask Twilio Lookup for the caller's line type and do not text a landline.
+    pub skip_landlines: bool,
+    /// The IANA time zone the hours are in.
+    pub timezone: String,
+    /// `mon` … `sun` to ranges such as `"09:00-12:00,13:00-17:30"`; a day absent is closed; None:
+    /// always open.
+    pub business_hours: Option<BTreeMap<String, String>>,
+    /// The text outside business hours (`{business_name}`, `{next_open}`); None: `sms_template`.
+    pub after_hours_template: Option<String>,
+    /// Local hours such as `"21:00-08:00"` in which no text goes out.
+    pub quiet_hours: Option<String>,
+    pub quiet_hours_action: QuietAction,
+}
+
+/// What becomes of a text due in quiet hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuietAction {
+    /// It waits, and goes out when quiet hours end.
+    Defer,
+    /// It is not sent (outcome `quiet_hours`).
+    Skip,
+}
+
+impl QuietAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuietAction::Defer => "defer",
+            QuietAction::Skip => "skip",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "defer" => Ok(QuietAction::Defer),
+            "skip" => Ok(QuietAction::Skip),
+            other => Err(format!("must be \"defer\" or \"skip\", not {other:?}")),
+        }
+    }
 }
 
 impl BusinessNumber {
@@ -41,7 +114,7 @@ impl BusinessNumber {
 }
 
 /// The admin API's `PUT` body; the Twilio number comes from the path.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessNumberInput {
     pub forward_to: String,
@@ -51,6 +124,19 @@ pub struct BusinessNumberInput {
     pub enabled: Option<bool>,
     pub screen_calls: Option<bool>,
     pub notify_to: Option<String>,
+    pub cooldown_hours: Option<u32>,
+    pub blocked_callers: Option<Vec<String>>,
+    pub allowed_calling_codes: Option<Vec<String>>,
+    pub daily_text_limit: Option<u32>,
+    pub skip_landlines: Option<bool>,
+    pub timezone: Option<String>,
+    pub business_hours: Option<BTreeMap<String, String>>,
+    pub after_hours_template: Option<String>,
+    pub quiet_hours: Option<String>,
+    pub quiet_hours_action: Option<String>,
+    pub voicemail: Option<bool>,
+    pub voicemail_greeting: Option<String>,
+    pub notify_owner: Option<bool>,
 }
 
 impl BusinessNumberInput {
@@ -99,19 +185,16 @@ impl BusinessNumberInput {
         let sms_template = self
             .sms_template
             .unwrap_or_else(|| DEFAULT_TEMPLATE.to_string());
-        validate_template(&sms_template).map_err(|e| format!("sms_template: {e}"))?;
-        let longest_text = [business_name.clone(), "W".repeat(MAX_NAME_CHARS)]
-            .iter()
-            .map(|name| render_sms(&sms_template, name).encode_utf16().count())
-            .max()
-            .unwrap_or(0);
-        if longest_text > MAX_SMS_CHARS {
-            return Err(format!(
-                "sms_template: renders to {longest_text} characters with a business name of \
-                 {MAX_NAME_CHARS}; Twilio refuses texts over {MAX_SMS_CHARS} (error 21617), so use \
-                 {{business_name}} fewer times"
-            ));
-        }
+        validate_template(&sms_template, PLACEHOLDERS, &business_name)
+            .map_err(|e| format!("sms_template: {e}"))?;
+        let after_hours_template = match self.after_hours_template {
+            Some(template) if !template.trim().is_empty() => {
+                validate_template(&template, AFTER_HOURS_PLACEHOLDERS, &business_name)
+                    .map_err(|e| format!("after_hours_template: {e}"))?;
+                Some(template)
+            }
+            _ => None,
+        };
         let notify_to = match self.notify_to.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(raw) => {
@@ -133,6 +216,77 @@ impl BusinessNumberInput {
                 DIAL_TIMEOUT_RANGE.end()
             ));
         }
+        let cooldown_hours = self.cooldown_hours.unwrap_or(DEFAULT_COOLDOWN_HOURS);
+        if !COOLDOWN_RANGE.contains(&cooldown_hours) {
+            return Err(format!(
+                "cooldown_hours: {cooldown_hours} is outside 0..=168 (0 turns the cooldown off)"
+            ));
+        }
+        let daily_text_limit = self.daily_text_limit.unwrap_or(DEFAULT_DAILY_TEXT_LIMIT);
+        if !DAILY_TEXT_LIMIT_RANGE.contains(&daily_text_limit) {
+            return Err(format!(
+                "daily_text_limit: {daily_text_limit} is outside 0..={}",
+                DAILY_TEXT_LIMIT_RANGE.end()
+            ));
+        }
+        let blocked_callers = self.blocked_callers.unwrap_or_default();
+        if blocked_callers.len() > MAX_BLOCKED_CALLERS {
+            return Err(format!(
+                "blocked_callers: at most {MAX_BLOCKED_CALLERS} numbers"
+            ));
+        }
+        let mut blocked_callers = blocked_callers
+            .iter()
+            .map(|raw| PhoneNumber::parse(raw.trim()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("blocked_callers: {e}"))?;
+        blocked_callers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        blocked_callers.dedup();
+        let allowed_calling_codes = match self.allowed_calling_codes {
+            None => default_calling_codes(&twilio_number),
+            Some(codes) if codes.is_empty() => {
+                return Err(
+                    "allowed_calling_codes: must name at least one country calling code \
+                     (set enabled to false to stop texting)"
+                        .into(),
+                )
+            }
+            Some(codes) => {
+                let mut codes = codes
+                    .iter()
+                    .map(|raw| calling_codes::parse(raw))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("allowed_calling_codes: {e}"))?;
+                codes.sort();
+                codes.dedup();
+                codes
+            }
+        };
+        let quiet_hours_action = match self.quiet_hours_action.as_deref() {
+            None => QuietAction::Defer,
+            Some(raw) => QuietAction::parse(raw).map_err(|e| format!("quiet_hours_action: {e}"))?,
+        };
+        let voicemail_greeting = match self.voicemail_greeting.as_deref().map(str::trim) {
+            None | Some("") => DEFAULT_VOICEMAIL_GREETING.to_string(),
+            Some(greeting) if greeting.chars().count() > MAX_GREETING_CHARS => {
+                return Err(format!(
+                    "voicemail_greeting: must be at most {MAX_GREETING_CHARS} characters"
+                ))
+            }
+            Some(greeting) => greeting.to_string(),
+        };
+        let rules = TextRules {
+            cooldown_hours,
+            blocked_callers,
+            allowed_calling_codes,
+            daily_text_limit,
+            skip_landlines: self.skip_landlines.unwrap_or(false),
+            timezone: self.timezone.unwrap_or_else(|| "UTC".to_string()),
+            business_hours: self.business_hours,
+            after_hours_template,
+            quiet_hours: self.quiet_hours.filter(|q| !q.trim().is_empty()),
+            quiet_hours_action,
+        };
         Ok(BusinessNumber {
             twilio_number,
             forward_to,
@@ -142,11 +296,45 @@ impl BusinessNumberInput {
             enabled: self.enabled.unwrap_or(true),
             screen_calls: self.screen_calls.unwrap_or(false),
             notify_to,
+            rules,
+            voicemail: self.voicemail.unwrap_or(false),
+            voicemail_greeting,
+            notify_owner: self.notify_owner.unwrap_or(false),
         })
     }
 }
 
-fn validate_template(template: &str) -> Result<(), String> {
+/// The countries a number texts when its settings name none: its own.
+pub fn default_calling_codes(twilio_number: &PhoneNumber) -> Vec<String> {
+    calling_codes::of(twilio_number)
+        .map(|code| vec![code.to_string()])
+        .unwrap_or_default()
+}
+
+/// Checks a template's length and placeholders, and that it renders, with the longest business name
+/// and `{next_open}`, to a text Twilio accepts.
+fn validate_template(template: &str, placeholders: &[&str], name: &str) -> Result<(), String> {
+    check_placeholders(template, placeholders)?;
+    let longest_text = [name.to_string(), "W".repeat(MAX_NAME_CHARS)]
+        .iter()
+        .map(|name| {
+            render_sms(template, name, &"W".repeat(LONGEST_NEXT_OPEN))
+                .encode_utf16()
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    if longest_text > MAX_SMS_CHARS {
+        return Err(format!(
+            "renders to {longest_text} characters with a business name of {MAX_NAME_CHARS}; \
+             Twilio refuses texts over {MAX_SMS_CHARS} (error 21617), so use the placeholders \
+             fewer times"
+        ));
+    }
+    Ok(())
+}
+
+fn check_placeholders(template: &str, placeholders: &[&str]) -> Result<(), String> {
     if template.trim().is_empty() {
         return Err("must not be empty".into());
     }
@@ -161,10 +349,12 @@ fn validate_template(template: &str) -> Result<(), String> {
             ('}', None) => return Err("has a '}' without an opening '{'".into()),
             ('}', Some(start)) => {
                 let name = &template[start + 1..at];
-                if !PLACEHOLDERS.contains(&name) {
+                if !placeholders.contains(&name) {
+                    let available: Vec<String> =
+                        placeholders.iter().map(|p| format!("{{{p}}}")).collect();
                     return Err(format!(
                         "unknown placeholder {{{name}}}; available: {}",
-                        PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                        available.join(", ")
                     ));
                 }
                 open = None;
@@ -184,8 +374,10 @@ fn validate_template(template: &str) -> Result<(), String> {
 pub const OPT_OUT_FOOTER: &str = "Reply STOP to opt out.";
 
 /// The missed-call text: the template with its placeholders filled, and the opt-out footer.
-pub fn render_sms(template: &str, business_name: &str) -> String {
-    let text = template.replace("{business_name}", business_name);
+pub fn render_sms(template: &str, business_name: &str, next_open: &str) -> String {
+    let text = template
+        .replace("{business_name}", business_name)
+        .replace("{next_open}", next_open);
     if mentions_stop(template) {
         text
     } else {
@@ -212,14 +404,13 @@ mod tests {
             sms_template: None,
             dial_timeout_secs: None,
             enabled: None,
-            screen_calls: None,
-            notify_to: None,
+            ..Default::default()
         }
     }
 
     #[test]
     fn the_opt_out_footer_is_added_exactly_once() {
-        let footer = |template: &str| render_sms(template, "Joe's");
+        let footer = |template: &str| render_sms(template, "Joe's", "");
         assert_eq!(
             footer("Sorry we missed you at {business_name}."),
             "Sorry we missed you at Joe's. Reply STOP to opt out."
@@ -281,7 +472,7 @@ mod tests {
         let number = input().validate("+14155559999").unwrap();
         assert_eq!(number.dial_timeout_secs, 20);
         assert!(number.enabled);
-        let text = render_sms(&number.sms_template, &number.business_name);
+        let text = render_sms(&number.sms_template, &number.business_name, "");
         assert!(
             text.starts_with("Sorry we missed your call at Joe's Plumbing"),
             "{text}"
@@ -465,7 +656,7 @@ mod tests {
             ..input()
         };
         let number = most.validate("+14155559999").unwrap();
-        let text = render_sms(&number.sms_template, &number.business_name);
+        let text = render_sms(&number.sms_template, &number.business_name, "");
         assert!(text.chars().count() <= MAX_SMS_CHARS);
         let custom = BusinessNumberInput {
             sms_template: Some("{business_name}: call you back soon".into()),

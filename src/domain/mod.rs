@@ -3,6 +3,7 @@
 //! (decisions that need the time take `now`), so every rule here is unit-tested natively.
 pub mod business;
 pub mod call;
+pub mod calling_codes;
 pub mod conversation;
 pub mod dial_status;
 pub mod heartbeat;

@@ -47,8 +47,7 @@ mod tests {
             sms_template: None,
             dial_timeout_secs: None,
             enabled: None,
-            screen_calls: None,
-            notify_to: None,
+            ..Default::default()
         }
         .validate(number)
         .unwrap()

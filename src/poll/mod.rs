@@ -362,7 +362,10 @@ async fn already_sent(
             return Ok(None);
         }
     };
-    let body = render_sms(&business.sms_template, &business.name);
+    let body = due
+        .sms_body
+        .clone()
+        .unwrap_or_else(|| render_sms(&business.sms_template, &business.business_name, ""));
     let candidates = match sent_text(&page, claimed_at, &body) {
         SentText::Found(candidates) => candidates,
         SentText::NotSent => return Ok(Some(false)),

@@ -9,7 +9,6 @@ use crate::domain::{
     BusinessNumber, CallRef, Caller, DialStatus, MessageStatus, Outcome, PhoneNumber, ProcessedBy,
 };
 use tokio_postgres::types::Type;
-use tokio_postgres::Row;
 
 /// Phase 1 in one round trip: look the called number up and, when it is in service, record the
 /// call. `ON CONFLICT DO NOTHING` makes Twilio's retries neither duplicate nor reset the row, and the
@@ -51,7 +50,7 @@ pub async fn record_incoming(
 /// may have gone, so only the poll takes it up, and looks at Twilio first.
 pub const STALE_CLAIM_SECS: i32 = 5 * 60;
 
-/// What the winner of a claim needs to send the text.
+/// What the winner of a claim needs to decide on the text and send it.
 #[derive(Debug, Clone)]
 pub struct Claim {
     /// The claim settled the call without a text instead: `own_number` (the caller is one of the
@@ -60,23 +59,15 @@ pub struct Claim {
     pub settled: Option<Outcome>,
     /// 1 for the first send, counting up with every retry.
     pub attempt: i32,
-    /// None when the business number was deleted after the call came in.
-    pub business: Option<ClaimedBusiness>,
-}
-
-/// The business settings the text is written from, read in the statement that claims (or
-/// leases) the call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimedBusiness {
-    pub name: String,
-    pub sms_template: String,
-}
-
-/// The business of a row that LEFT JOINs `business_numbers` (None when the number was deleted).
-pub(super) fn business_from_row(row: &Row) -> Option<ClaimedBusiness> {
-    row.get::<_, Option<String>>("business_name")
-        .zip(row.get::<_, Option<String>>("sms_template"))
-        .map(|(name, sms_template)| ClaimedBusiness { name, sms_template })
+    /// The number's settings, read in the statement that claims; None when the business number
+    /// was deleted after the call came in.
+    pub business: Option<BusinessNumber>,
+    /// When the call came in (seconds since the epoch).
+    pub received_at: i64,
+    /// The text waited for quiet hours to end: it is due now, whatever the hour says.
+    pub deferred: bool,
+    /// The call already counts against the cooldown and the daily limit (a retry).
+    pub reserved: bool,
 }
 
 /// THE deduplication decision, and the only one in the code base. One atomic statement claims the
@@ -101,7 +92,7 @@ pub async fn claim_for_text(
 ) -> Result<Option<Claim>, DbError> {
     let row = db
         .query_typed_opt(
-            "WITH own AS (
+            &format!("WITH own AS (
                  SELECT CASE
                      WHEN EXISTS (SELECT 1 FROM business_numbers
                                   WHERE twilio_number = $2 OR forward_to = $2 OR notify_to = $2)
@@ -127,10 +118,12 @@ pub async fn claim_for_text(
                  WHERE (c.outcome IS NULL
                         OR (c.outcome = 'owed' AND c.next_attempt_at <= now() AND NOT c.sms_maybe_sent))
                    AND c.accepted_at IS NULL
-                 RETURNING c.to_number, c.sms_attempts, c.outcome
+                 RETURNING c.to_number AS call_to, c.sms_attempts, c.outcome, c.deferred,
+                           c.text_reserved, floor(extract(epoch FROM c.received_at))::int8 AS received
              )
-             SELECT claimed.*, b.business_name, b.sms_template
-             FROM claimed LEFT JOIN business_numbers b ON b.twilio_number = claimed.to_number",
+             SELECT claimed.*, {}
+             FROM claimed LEFT JOIN business_numbers b ON b.twilio_number = claimed.call_to",
+            numbers::joined_columns()),
             &[
                 text(&call.call_sid),
                 text(&call.from.as_str()),
@@ -140,14 +133,20 @@ pub async fn claim_for_text(
             ],
         )
         .await?;
-    Ok(row.map(|row| Claim {
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(Claim {
         settled: match row.get::<_, String>("outcome").as_str() {
             "own_number" => Some(Outcome::OwnNumber),
             "opted_out" => Some(Outcome::OptedOut),
             _ => None,
         },
         attempt: row.get("sms_attempts"),
-        business: business_from_row(&row),
+        business: numbers::from_joined_row(&row)?,
+        received_at: row.get("received"),
+        deferred: row.get("deferred"),
+        reserved: row.get("text_reserved"),
     }))
 }
 

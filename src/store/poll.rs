@@ -1,10 +1,11 @@
 //! The fallback poll's statements on `active_calls`: expiring, leasing due calls, handing leases
 //! back, backing off lookups, and the weekly cleanup. The lease is an UPDATE … RETURNING, so
 //! Hyperdrive never answers it from its cache and overlapping runs never share a call.
-use super::calls::{business_from_row, ClaimedBusiness, STALE_CLAIM_SECS};
+use super::calls::STALE_CLAIM_SECS;
+use super::numbers;
 use super::{int4, int8, text};
 use crate::database::{Client, DbError};
-use crate::domain::{CallRef, Caller, PhoneNumber};
+use crate::domain::{BusinessNumber, CallRef, Caller, PhoneNumber};
 use crate::poll::reconcile::Listed;
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
@@ -33,14 +34,17 @@ pub struct DueCall {
     /// When the text may already have gone out, the time it was claimed (seconds since the
     /// epoch): look for it at Twilio before sending again.
     pub verify_since: Option<i64>,
-    /// The business the text is written for; None when its number was deleted.
-    pub business: Option<ClaimedBusiness>,
+    /// The number's settings; None when it was deleted.
+    pub business: Option<BusinessNumber>,
+    /// The text as it was about to be sent, when a claim got that far: what to look for at Twilio.
+    pub sms_body: Option<String>,
     /// The forward asked whoever picked up to press a key: its being answered proves nothing.
     pub screened: bool,
     /// A person pressed a key on the screened forward: the call was answered.
     pub accepted: bool,
 }
 
+/// The statement that leases due calls, with the number's settings (`{joined}`).
 const LEASE_DUE_CALLS: &str = "WITH leased AS (
      UPDATE active_calls AS c
      SET lease_until = now() + make_interval(secs => $3::int)
@@ -58,21 +62,25 @@ const LEASE_DUE_CALLS: &str = "WITH leased AS (
          FOR UPDATE SKIP LOCKED
      ) AS due
      WHERE c.call_sid = due.call_sid
-     RETURNING c.call_sid, c.from_number, c.to_number, c.outcome, c.screened,
+     RETURNING c.call_sid, c.from_number, c.to_number AS call_to, c.outcome, c.screened, c.sms_body,
                c.accepted_at IS NOT NULL AS accepted,
                COALESCE(c.next_attempt_at, c.next_lookup_at, c.received_at) AS due_at,
                CASE WHEN c.outcome = 'sending' OR c.sms_maybe_sent
                     THEN floor(extract(epoch FROM c.claimed_at))::int8 END AS verify_since
  )
- SELECT leased.*, b.business_name, b.sms_template
- FROM leased LEFT JOIN business_numbers b ON b.twilio_number = leased.to_number
+ SELECT leased.*, {joined}
+ FROM leased LEFT JOIN business_numbers b ON b.twilio_number = leased.call_to
  ORDER BY due_at";
+
+fn lease_due_calls() -> String {
+    LEASE_DUE_CALLS.replace("{joined}", &numbers::joined_columns())
+}
 
 /// A call as stored, or None for a row whose to_number is not E.164 (an old Phase 2 could record
 /// whatever its action URL said): such a call can never be texted, and the poll leaves it to
 /// expire. A from_number that is not E.164 is a withheld caller.
 fn call_from_row(row: &Row) -> Option<CallRef> {
-    let to: String = row.get("to_number");
+    let to: String = row.get("call_to");
     Some(CallRef {
         call_sid: row.get("call_sid"),
         from: Caller::parse(row.get("from_number")),
@@ -92,7 +100,7 @@ pub async fn lease_due(
 ) -> Result<Vec<DueCall>, DbError> {
     let rows = db
         .query_typed(
-            LEASE_DUE_CALLS,
+            &lease_due_calls(),
             &[
                 int8(&(limit as i64)),
                 int4(&(callback_grace_secs as i32)),
@@ -101,19 +109,22 @@ pub async fn lease_due(
             ],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| {
-            Some(DueCall {
-                call: call_from_row(row)?,
-                owed: row.get::<_, Option<String>>("outcome").is_some(),
-                verify_since: row.get("verify_since"),
-                business: business_from_row(row),
-                screened: row.get("screened"),
-                accepted: row.get("accepted"),
-            })
-        })
-        .collect())
+    let mut due = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let Some(call) = call_from_row(row) else {
+            continue;
+        };
+        due.push(DueCall {
+            call,
+            owed: row.get::<_, Option<String>>("outcome").is_some(),
+            verify_since: row.get("verify_since"),
+            business: numbers::from_joined_row(row)?,
+            sms_body: row.get("sms_body"),
+            screened: row.get("screened"),
+            accepted: row.get("accepted"),
+        });
+    }
+    Ok(due)
 }
 
 /// Records the calls Twilio listed that the database never saw, to an enabled configured number,
@@ -204,7 +215,7 @@ pub async fn explain_lease_due(
     let tx = db.transaction().await?;
     let rows = tx
         .query(
-            &format!("EXPLAIN (ANALYZE, BUFFERS) {LEASE_DUE_CALLS}"),
+            &format!("EXPLAIN (ANALYZE, BUFFERS) {}", lease_due_calls()),
             &[
                 &(limit as i64),
                 &(callback_grace_secs as i32),

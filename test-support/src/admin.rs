@@ -10,7 +10,7 @@ const DEFAULT_BUSINESS: &str = "Joe's Plumbing";
 
 /// The text a caller of the default number gets.
 pub fn default_text() -> String {
-    render_sms(DEFAULT_TEMPLATE, DEFAULT_BUSINESS)
+    render_sms(DEFAULT_TEMPLATE, DEFAULT_BUSINESS, "")
 }
 
 impl TestApp {
