@@ -5,7 +5,7 @@
 //! raised only from background work and from the poll, never on the way to a TwiML answer.
 use crate::config::{MonitoringSettings, Secret};
 use crate::database::{Client, DbError};
-use crate::domain::Heartbeat;
+use crate::domain::{BusinessNumber, Heartbeat};
 use crate::http::{HttpClient, Method, OutboundRequest, TransportError};
 use crate::log::{mask_numbers, Log};
 use crate::store::{calls, poll_runs, poll_state};
@@ -74,16 +74,50 @@ pub async fn raise(
     kind: AlertKind,
     text: &str,
 ) -> Result<bool, DbError> {
-    if poll_state::claim_run(db, kind.job(), ALERT_EVERY_SECS)
+    raise_as(db, http, settings, kind.job(), text).await
+}
+
+/// `raise` for the alert recorded as `job` in `poll_state`.
+async fn raise_as(
+    db: &Client,
+    http: &impl HttpClient,
+    settings: &MonitoringSettings,
+    job: &str,
+    text: &str,
+) -> Result<bool, DbError> {
+    if poll_state::claim_run(db, job, ALERT_EVERY_SECS)
         .await?
         .is_none()
     {
         return Ok(false);
     }
     if deliver(http, settings, text).await == Delivery::Transient {
-        poll_state::release(db, kind.job(), ALERT_EVERY_SECS).await?;
+        poll_state::release(db, job, ALERT_EVERY_SECS).await?;
     }
     Ok(true)
+}
+
+/// The alert when a number reaches its daily text limit: once an hour per number.
+pub fn daily_limit_alert(business: &BusinessNumber) -> String {
+    format!(
+        "Missed-call text-back: {} ({}) reached its daily limit of {} texts; its missed calls are \
+         not texted until midnight ({}). Raise daily_text_limit with the admin API if the calls are \
+         real; a sudden burst from unfamiliar numbers may be SMS pumping.",
+        business.business_name,
+        business.twilio_number.masked(),
+        business.rules.daily_text_limit,
+        business.rules.timezone
+    )
+}
+
+pub async fn daily_limit_reached(
+    db: &Client,
+    http: &impl HttpClient,
+    settings: &MonitoringSettings,
+    business: &BusinessNumber,
+) -> Result<bool, DbError> {
+    let job = format!("alert:daily_limit:{}", business.twilio_number);
+    raise_as(db, http, settings, &job, &daily_limit_alert(business)).await
 }
 
 thread_local! {

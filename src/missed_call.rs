@@ -1,15 +1,19 @@
 //! The missed-call handler: the one function both the fast path and the poll hand a missed call to.
-//! It claims the call (the dedup), then sends, then records; the steps are separate so a crash in
+//! It claims the call (the dedup), applies the number's rules, reserves the text against the
+//! cooldown and the daily limit, then sends, then records; the steps are separate so a crash in
 //! between leaves a visible `sending` row rather than a silent gap.
-use crate::config::TwilioConfig;
+use crate::alerts;
+use crate::config::Config;
 use crate::database::{Client, DbError};
-use crate::domain::business::render_sms;
+use crate::domain::hours::Clock;
+use crate::domain::rules::{self, CallTiming, Decision};
 use crate::domain::{CallRef, DialStatus, Outcome, ProcessedBy};
 use crate::http::HttpClient;
 use crate::log::Log;
-use crate::store::calls;
+use crate::store::calls::{self, Reservation};
 use crate::twilio::rest::{self, Failure, Tracking};
 use crate::{error, info, warn};
+use jiff::Timestamp;
 
 const LOG: Log = Log("[Missed Call Handler]");
 
@@ -27,6 +31,14 @@ pub enum TextOutcome {
     Unsendable {
         reason: &'static str,
     },
+    /// A rule of the number kept the caller from a text (blocked, cooldown, quiet hours …).
+    Skipped {
+        outcome: Outcome,
+    },
+    /// Quiet hours: the text is owed at `until` (seconds since the epoch).
+    Deferred {
+        until: i64,
+    },
     Owed {
         error: String,
     },
@@ -40,10 +52,33 @@ pub fn retry_backoff_secs(attempt: i32) -> i32 {
     60 * (1 << (attempt.clamp(1, 8) - 1))
 }
 
+/// What the handler needs besides the database and the HTTP client: Twilio's settings, the
+/// monitoring's (the daily limit's alert), and the time of the decision.
+pub struct Texting<'a> {
+    pub config: &'a Config,
+    pub now: Timestamp,
+}
+
+impl<'a> Texting<'a> {
+    /// Texting at the worker's clock.
+    #[cfg(target_arch = "wasm32")]
+    pub fn now(config: &'a Config) -> Self {
+        let now_ms = crate::edge::now_ms() as i64;
+        Texting {
+            config,
+            now: Timestamp::from_millisecond(now_ms).unwrap_or(Timestamp::UNIX_EPOCH),
+        }
+    }
+}
+
+/// Texts the caller of a missed call, once: claims the call (the dedup, which also settles calls
+/// from the business's own phones and opted-out callers), decides by the number's rules
+/// (`domain::rules`), reserves the cooldown and the day's count (`calls::reserve_text`), sends,
+/// and records.
 pub async fn handle_missed_call(
     db: &Client,
     http: &impl HttpClient,
-    twilio: &TwilioConfig,
+    texting: &Texting<'_>,
     call: &CallRef,
     by: ProcessedBy,
     dial_status: Option<&DialStatus>,
@@ -102,6 +137,83 @@ pub async fn handle_missed_call(
             reason: "no_business_number",
         });
     };
+    let clock = business.rules.clock().unwrap_or_else(|problem| {
+        // Validated when saved: a clock that no longer reads (a zone gone from the database)
+        // must not cost the caller the text.
+        error!(
+            LOG,
+            "The hours of {} cannot be read ({problem}): texting as if always open, in UTC",
+            call.to.masked()
+        );
+        Clock {
+            tz: jiff::tz::TimeZone::UTC,
+            week: None,
+            quiet: None,
+        }
+    });
+    let timing = CallTiming {
+        received_at: Timestamp::from_second(claim.received_at).unwrap_or(texting.now),
+        deferred: claim.deferred,
+    };
+    let body = match rules::decide(business, &clock, caller, timing, texting.now) {
+        Decision::Skip(outcome) => {
+            calls::settle_skipped(db, &call.call_sid, outcome).await?;
+            info!(
+                LOG,
+                "Not texting {} for {}: {outcome}",
+                caller.masked(),
+                call.call_sid
+            );
+            return Ok(TextOutcome::Skipped { outcome });
+        }
+        Decision::Defer { until } => {
+            calls::defer_text(db, &call.call_sid, until.as_second()).await?;
+            info!(
+                LOG,
+                "Quiet hours at {}: the text for {} waits until {until}",
+                call.to.masked(),
+                call.call_sid
+            );
+            return Ok(TextOutcome::Deferred {
+                until: until.as_second(),
+            });
+        }
+        Decision::Text { body, day, .. } => {
+            let rules = &business.rules;
+            let reserved = calls::reserve_text(
+                db,
+                call,
+                caller,
+                rules.cooldown_hours,
+                rules.daily_text_limit,
+                &day.to_string(),
+                &body,
+            )
+            .await?;
+            match reserved {
+                Reservation::Granted => body,
+                Reservation::NotClaimed => return Ok(TextOutcome::AlreadyHandled),
+                Reservation::Refused(outcome) => {
+                    info!(
+                        LOG,
+                        "Not texting {} for {}: {outcome}",
+                        caller.masked(),
+                        call.call_sid
+                    );
+                    if outcome == Outcome::DailyLimit {
+                        calls::release_cooldown(db, call).await?;
+                        let monitoring = &texting.config.monitoring;
+                        if let Err(error) =
+                            alerts::daily_limit_reached(db, http, monitoring, business).await
+                        {
+                            warn!(LOG, "Could not raise the daily limit's alert: {error}");
+                        }
+                    }
+                    return Ok(TextOutcome::Skipped { outcome });
+                }
+            }
+        }
+    };
 
     info!(
         LOG,
@@ -111,7 +223,7 @@ pub async fn handle_missed_call(
         claim.attempt,
         by.as_str()
     );
-    let body = render_sms(&business.sms_template, &business.business_name, "");
+    let twilio = &texting.config.twilio;
     let request = rest::send_message(twilio, caller, &call.to, &body, Tracking::Delivery);
     match rest::parse_message(http.send(request).await) {
         Ok(message) => {

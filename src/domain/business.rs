@@ -1,4 +1,5 @@
 //! A business's published Twilio number and what to do with calls to it.
+use crate::domain::hours::{self, Clock, Quiet, Week};
 use crate::domain::{calling_codes, PhoneNumber};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -72,6 +73,17 @@ pub struct TextRules {
     /// Local hours such as `"21:00-08:00"` in which no text goes out.
     pub quiet_hours: Option<String>,
     pub quiet_hours_action: QuietAction,
+}
+
+impl TextRules {
+    /// The number's clock, read from the settings (validated when they were saved).
+    pub fn clock(&self) -> Result<Clock, String> {
+        Ok(Clock {
+            tz: hours::parse_timezone(&self.timezone)?,
+            week: self.business_hours.as_ref().map(Week::parse).transpose()?,
+            quiet: self.quiet_hours.as_deref().map(Quiet::parse).transpose()?,
+        })
+    }
 }
 
 /// What becomes of a text due in quiet hours.
@@ -275,16 +287,31 @@ impl BusinessNumberInput {
             }
             Some(greeting) => greeting.to_string(),
         };
+        let timezone = hours::parse_timezone(self.timezone.as_deref().unwrap_or("UTC"))
+            .map_err(|e| format!("timezone: {e}"))?;
+        let business_hours = self
+            .business_hours
+            .map(|days| Week::parse(&days).map(|week| week.to_settings()))
+            .transpose()
+            .map_err(|e| format!("business_hours: {e}"))?;
+        let quiet_hours = match self.quiet_hours.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(
+                Quiet::parse(raw)
+                    .map_err(|e| format!("quiet_hours: {e}"))?
+                    .to_settings(),
+            ),
+        };
         let rules = TextRules {
             cooldown_hours,
             blocked_callers,
             allowed_calling_codes,
             daily_text_limit,
             skip_landlines: self.skip_landlines.unwrap_or(false),
-            timezone: self.timezone.unwrap_or_else(|| "UTC".to_string()),
-            business_hours: self.business_hours,
+            timezone: timezone.iana_name().unwrap_or("UTC").to_string(),
+            business_hours,
             after_hours_template,
-            quiet_hours: self.quiet_hours.filter(|q| !q.trim().is_empty()),
+            quiet_hours,
             quiet_hours_action,
         };
         Ok(BusinessNumber {

@@ -3,7 +3,7 @@
 //! another), so a number's code is the one assigned code it starts with. A compact table, because
 //! the full numbering-plan metadata of a phone-number crate would cost the WASM bundle far more
 //! than the one question asked here.
-use super::PhoneNumber;
+use super::{Caller, PhoneNumber};
 
 /// Every assigned country calling code, including the global services (800 freephone, 870
 /// Inmarsat, 881/882/883 networks, 888 OCHA), which a business will rarely allow.
@@ -36,6 +36,11 @@ pub fn of(number: &PhoneNumber) -> Option<&'static str> {
     (1..=3)
         .filter_map(|len| digits.get(..len))
         .find_map(|prefix| ASSIGNED.iter().copied().find(|code| *code == prefix))
+}
+
+/// The country calling code of a caller who has a number.
+pub fn of_caller(caller: &Caller) -> Option<&'static str> {
+    caller.textable().and_then(of)
 }
 
 /// Reads an `allowed_calling_codes` entry: digits of an assigned code, with or without a `+`.

@@ -7,10 +7,12 @@ pub mod calling_codes;
 pub mod conversation;
 pub mod dial_status;
 pub mod heartbeat;
+pub mod hours;
 pub mod message_status;
 pub mod number_cache;
 pub mod outcome;
 pub mod phone_number;
+pub mod rules;
 pub mod stats;
 
 pub use business::{BusinessNumber, BusinessNumberInput};

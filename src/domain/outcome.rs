@@ -22,7 +22,21 @@ pub enum Outcome {
     /// The caller texted STOP to the business number (or Twilio refused a text to them with
     /// 21610): never texted from it until they text START.
     OptedOut,
-    /// A retryable send failure: the poll sends again at `next_attempt_at`.
+    /// The caller was texted by this number within its cooldown: not texted again.
+    Cooldown,
+    /// The caller is on the number's blocked list.
+    Blocked,
+    /// The caller's country calling code is not one the number texts (the SMS-pumping guard).
+    CountryNotAllowed,
+    /// The number reached its daily text limit.
+    DailyLimit,
+    /// Twilio Lookup says the caller's line is a landline.
+    Landline,
+    /// The call came in quiet hours and the number skips those texts (or deferring would send it
+    /// more than 16 hours after the call).
+    QuietHours,
+    /// A retryable send failure, or a text waiting for quiet hours to end: the poll sends it at
+    /// `next_attempt_at`.
     Owed,
     /// Claimed for a text that is in flight (or whose run died: recovered after 5 minutes).
     Sending,
@@ -39,6 +53,12 @@ impl Outcome {
             Outcome::NoCallerId => "no_caller_id",
             Outcome::OwnNumber => "own_number",
             Outcome::OptedOut => "opted_out",
+            Outcome::Cooldown => "cooldown",
+            Outcome::Blocked => "blocked",
+            Outcome::CountryNotAllowed => "country_not_allowed",
+            Outcome::DailyLimit => "daily_limit",
+            Outcome::Landline => "landline",
+            Outcome::QuietHours => "quiet_hours",
             Outcome::Owed => "owed",
             Outcome::Sending => "sending",
         }
@@ -85,6 +105,12 @@ mod tests {
             (Outcome::NoCallerId, "no_caller_id"),
             (Outcome::OwnNumber, "own_number"),
             (Outcome::OptedOut, "opted_out"),
+            (Outcome::Cooldown, "cooldown"),
+            (Outcome::Blocked, "blocked"),
+            (Outcome::CountryNotAllowed, "country_not_allowed"),
+            (Outcome::DailyLimit, "daily_limit"),
+            (Outcome::Landline, "landline"),
+            (Outcome::QuietHours, "quiet_hours"),
             (Outcome::Owed, "owed"),
             (Outcome::Sending, "sending"),
         ];
@@ -101,6 +127,8 @@ mod tests {
             "failed",
             "own_number",
             "opted_out",
+            "cooldown",
+            "daily_limit",
         ] {
             assert!(sql.contains(&format!("'{name}'")), "{name}");
         }

@@ -12,7 +12,7 @@ use crate::domain::business::render_sms;
 use crate::domain::{DialStatus, Outcome, ProcessedBy};
 use crate::http::HttpClient;
 use crate::log::Log;
-use crate::missed_call::{handle_missed_call, TextOutcome};
+use crate::missed_call::{handle_missed_call, TextOutcome, Texting};
 use crate::store::calls::{self, settle_without_text};
 use crate::store::poll::{self as store, DueCall};
 use crate::store::poll_runs::{self, Trigger};
@@ -20,6 +20,7 @@ use crate::store::poll_state;
 use crate::twilio::rest::{self, Failure};
 use crate::{error, info, warn};
 use budget::Counted;
+use jiff::Timestamp;
 use recovery::{sent_text, SentText};
 use serde::{Deserialize, Serialize};
 use verdict::{verdict_from_children, verdict_from_parent, Verdict};
@@ -54,6 +55,10 @@ pub struct PollSummary {
     pub recovered: u32,
     /// Texts that failed for good (21610 …) or could not be sent (no caller ID).
     pub failed: u32,
+    /// Missed calls a rule of their number kept from a text (blocked, cooldown, daily limit …).
+    pub suppressed: u32,
+    /// Texts that wait for the end of their number's quiet hours.
+    pub quiet_deferred: u32,
     /// Retryable problems (429, 5xx, timeouts, a database error on that call): those calls are
     /// retried on a later tick.
     pub errors: u32,
@@ -95,7 +100,11 @@ pub async fn run(
         }
     }
     let id = started.map(|s| s.id);
-    let outcome = check_missed_calls(db, http, &config.twilio, &config.poll).await;
+    let texting = Texting {
+        config,
+        now: Timestamp::from_millisecond(now_ms as i64).unwrap_or(Timestamp::UNIX_EPOCH),
+    };
+    let outcome = check_missed_calls(db, http, &texting).await;
     let recorded = match (&outcome, id) {
         (Ok(summary), Some(id)) => {
             let json = serde_json::to_string(summary).unwrap_or_default();
@@ -125,9 +134,9 @@ pub async fn run(
 pub async fn check_missed_calls(
     db: &Client,
     http: &impl HttpClient,
-    twilio: &TwilioConfig,
-    settings: &PollSettings,
+    texting: &Texting<'_>,
 ) -> Result<PollSummary, DbError> {
+    let (twilio, settings) = (&texting.config.twilio, &texting.config.poll);
     let mut summary = PollSummary {
         expired: store::expire_overdue(db, settings.max_call_age_secs).await? as u32,
         ..PollSummary::default()
@@ -164,7 +173,7 @@ pub async fn check_missed_calls(
             break;
         }
         summary.checked += 1;
-        if let Err(failure) = check_one(db, &http, twilio, due_call, &mut summary).await {
+        if let Err(failure) = check_one(db, &http, texting, due_call, &mut summary).await {
             summary.errors += 1;
             error!(
                 LOG,
@@ -253,10 +262,11 @@ async fn reconcile(
 async fn check_one(
     db: &Client,
     http: &impl HttpClient,
-    twilio: &TwilioConfig,
+    texting: &Texting<'_>,
     due: &DueCall,
     summary: &mut PollSummary,
 ) -> Result<(), DbError> {
+    let twilio = &texting.config.twilio;
     let call = &due.call;
     if due.owed {
         if let Some(claimed_at) = due.verify_since {
@@ -274,7 +284,7 @@ async fn check_one(
         }
         info!(LOG, "Retrying the owed text for {}", call.call_sid);
         count_text(
-            handle_missed_call(db, http, twilio, call, ProcessedBy::Poll, None).await?,
+            handle_missed_call(db, http, texting, call, ProcessedBy::Poll, None).await?,
             summary,
         );
         return Ok(());
@@ -316,7 +326,7 @@ async fn check_one(
                 "Missed call detected: {} ({status})", call.call_sid
             );
             let outcome =
-                handle_missed_call(db, http, twilio, call, ProcessedBy::Poll, Some(&status))
+                handle_missed_call(db, http, texting, call, ProcessedBy::Poll, Some(&status))
                     .await?;
             count_text(outcome, summary);
         }
@@ -413,5 +423,7 @@ fn count_text(outcome: TextOutcome, summary: &mut PollSummary) {
         TextOutcome::AlreadyHandled => {}
         TextOutcome::Owed { .. } => summary.errors += 1,
         TextOutcome::Failed { .. } | TextOutcome::Unsendable { .. } => summary.failed += 1,
+        TextOutcome::Skipped { .. } => summary.suppressed += 1,
+        TextOutcome::Deferred { .. } => summary.quiet_deferred += 1,
     }
 }

@@ -11,7 +11,7 @@ use crate::domain::{CallRef, Caller, DialStatus, NumberCache, Outcome, PhoneNumb
 use crate::edge::{self, now_ms, with_timeout, WorkerFetch};
 use crate::error::{ApiError, Reply};
 use crate::log::Log;
-use crate::missed_call::{handle_missed_call, TextOutcome};
+use crate::missed_call::{handle_missed_call, TextOutcome, Texting};
 use crate::routes::{VOICE_LOG as LOG, VOICE_WEBHOOK_PATH};
 use crate::store::calls;
 use crate::twilio::twiml;
@@ -162,10 +162,11 @@ pub(super) fn forward_ended(
 ) {
     let what = format!("process {}", call.call_sid);
     let Ended { by, log } = ended;
-    let twilio = config.twilio.clone();
+    let settings = config.clone();
     match after {
         AfterDial::Text => in_background(ctx, env, config, log, what, move |db| async move {
-            handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&status)).await
+            let texting = Texting::now(&settings);
+            handle_missed_call(&db, &WorkerFetch, &texting, &call, by, Some(&status)).await
         }),
         AfterDial::SettleIfAccepted { else_text } => {
             in_background(ctx, env, config, log, what, move |db| async move {
@@ -186,8 +187,9 @@ pub(super) fn forward_ended(
                     "Missed call detected - nobody accepted the screened forward: {} ({status})",
                     call.call_sid
                 );
+                let texting = Texting::now(&settings);
                 let texted =
-                    handle_missed_call(&db, &WorkerFetch, &twilio, &call, by, Some(&status))
+                    handle_missed_call(&db, &WorkerFetch, &texting, &call, by, Some(&status))
                         .await?;
                 if texted == TextOutcome::AlreadyHandled {
                     // An acceptance that landed between the two statements: it settles now.

@@ -2,7 +2,7 @@
 //! something (records, claims, settles), so each is an INSERT or UPDATE that Hyperdrive never
 //! caches, and the answer comes back in its RETURNING clause. `claim_for_text` is the only dedup
 //! decision in the code base.
-use super::{boolean, int4, numbers, text};
+use super::{boolean, int4, int8, numbers, text};
 use crate::database::{Client, DbError};
 use crate::domain::message_status::FAILURES;
 use crate::domain::{
@@ -150,6 +150,134 @@ pub async fn claim_for_text(
     }))
 }
 
+/// What `reserve_text` decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The text may go: it holds the caller's cooldown and counts against the day's limit.
+    Granted,
+    /// The call was settled without a text: `cooldown` or `daily_limit`.
+    Refused(Outcome),
+    /// The call is not claimed (any more): nothing to do.
+    NotClaimed,
+}
+
+/// The rules that count, decided with the text about to be sent (`body`, kept on the call), in
+/// one statement, next to the claim. The caller's cooldown is a row per (number, caller): taking it
+/// is an `INSERT … ON CONFLICT DO UPDATE … WHERE` the last text is older than `cooldown_hours` (or
+/// was this call's), so concurrent calls from one caller serialise on that row and re-check the
+/// condition against the winner's write: one of them gets it. The day's counter is incremented
+/// only below `daily_limit`, by the same kind of statement, and only when the cooldown was taken.
+/// A refusal settles the call in the same statement. A retry (the call already reserved) is not
+/// counted twice.
+#[allow(clippy::too_many_arguments)]
+pub async fn reserve_text(
+    db: &Client,
+    call: &CallRef,
+    caller: &PhoneNumber,
+    cooldown_hours: u32,
+    daily_limit: u32,
+    day: &str,
+    body: &str,
+) -> Result<Reservation, DbError> {
+    let row = db
+        .query_typed_opt(
+            "WITH claimed AS (
+                 SELECT text_reserved FROM active_calls WHERE call_sid = $1 AND outcome = 'sending'
+             ), slot AS (
+                 INSERT INTO caller_cooldowns AS s (twilio_number, caller, call_sid, texted_at)
+                 SELECT $2, $3, $1, now() FROM claimed WHERE NOT text_reserved AND $4::int > 0
+                 ON CONFLICT (twilio_number, caller) DO UPDATE SET
+                     call_sid = EXCLUDED.call_sid, texted_at = now()
+                 WHERE s.texted_at <= now() - make_interval(hours => $4::int)
+                    OR s.call_sid = EXCLUDED.call_sid
+                 RETURNING s.call_sid
+             ), free AS (
+                 SELECT text_reserved,
+                        text_reserved OR $4::int = 0 OR EXISTS (SELECT 1 FROM slot) AS cool
+                 FROM claimed
+             ), counted AS (
+                 INSERT INTO daily_text_counts AS d (twilio_number, day, texts)
+                 SELECT $2, $5::date, 1 FROM free WHERE cool AND NOT text_reserved AND $6::int > 0
+                 ON CONFLICT (twilio_number, day) DO UPDATE SET texts = d.texts + 1
+                 WHERE d.texts < $6::int
+                 RETURNING d.texts
+             ), verdict AS (
+                 SELECT CASE WHEN text_reserved THEN NULL
+                             WHEN NOT cool THEN 'cooldown'
+                             WHEN NOT EXISTS (SELECT 1 FROM counted) THEN 'daily_limit'
+                        END AS refused
+                 FROM free
+             )
+             UPDATE active_calls AS c
+             SET sms_body = $7,
+                 text_reserved = verdict.refused IS NULL,
+                 outcome = COALESCE(verdict.refused, c.outcome),
+                 processed = verdict.refused IS NOT NULL,
+                 processed_at = CASE WHEN verdict.refused IS NOT NULL THEN now() END,
+                 sms_attempts = CASE WHEN verdict.refused IS NOT NULL THEN 0 ELSE c.sms_attempts END
+             FROM verdict
+             WHERE c.call_sid = $1
+             RETURNING verdict.refused",
+            &[
+                text(&call.call_sid),
+                text(&call.to.as_str()),
+                text(&caller.as_str()),
+                int4(&(cooldown_hours as i32)),
+                text(&day),
+                int4(&(daily_limit as i32)),
+                text(&body),
+            ],
+        )
+        .await?;
+    Ok(match row {
+        None => Reservation::NotClaimed,
+        Some(row) => match row.get::<_, Option<String>>("refused").as_deref() {
+            None => Reservation::Granted,
+            Some("cooldown") => Reservation::Refused(Outcome::Cooldown),
+            Some(_) => Reservation::Refused(Outcome::DailyLimit),
+        },
+    })
+}
+
+/// A call refused by the daily limit gives back the caller's cooldown it took on the way, so the
+/// caller is texted on their next call once texts are allowed again.
+pub async fn release_cooldown(db: &Client, call: &CallRef) -> Result<(), DbError> {
+    db.query_typed(
+        "DELETE FROM caller_cooldowns WHERE twilio_number = $1 AND call_sid = $2",
+        &[text(&call.to.as_str()), text(&call.call_sid)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A claimed call that a rule keeps from being texted (blocked, country, quiet hours, landline)
+/// is settled with that outcome.
+pub async fn settle_skipped(db: &Client, call_sid: &str, outcome: Outcome) -> Result<(), DbError> {
+    db.query_typed(
+        "UPDATE active_calls
+         SET outcome = $2, processed = true, processed_at = now(), sms_attempts = 0,
+             next_attempt_at = NULL, deferred = false
+         WHERE call_sid = $1 AND outcome = 'sending'",
+        &[text(&call_sid), text(&outcome.as_str())],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Quiet hours: the claimed text is owed at `until` (seconds since the epoch), marked deferred so
+/// the rules let it go then and the poll does not expire it first. Waiting is not an attempt.
+pub async fn defer_text(db: &Client, call_sid: &str, until: i64) -> Result<(), DbError> {
+    db.query_typed(
+        "UPDATE active_calls
+         SET outcome = 'owed', deferred = true, next_attempt_at = to_timestamp($2),
+             sms_attempts = greatest(sms_attempts - 1, 0)
+         WHERE call_sid = $1 AND outcome = 'sending'",
+        &[text(&call_sid), int8(&until)],
+    )
+    .await?;
+    Ok(())
+}
+
 /// The SET clause that takes up, in one look at the table, a status callback which came before the
 /// text's MessageSid ($2) was recorded on the call (kept in `early_message_statuses` by
 /// `record_message_status`); no such row sets them all NULL, as before any callback.
@@ -193,7 +321,10 @@ pub async fn record_sms_failure(
     maybe_sent: bool,
 ) -> Result<(), DbError> {
     db.query_typed(
-        "UPDATE active_calls
+        "WITH released AS (
+             DELETE FROM caller_cooldowns WHERE call_sid = $1 AND $3::int IS NULL
+         )
+         UPDATE active_calls
          SET sms_error = $2,
              outcome = CASE WHEN $3::int IS NULL THEN 'failed' ELSE 'owed' END,
              processed = $3::int IS NULL,

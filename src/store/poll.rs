@@ -5,12 +5,14 @@ use super::calls::STALE_CLAIM_SECS;
 use super::numbers;
 use super::{int4, int8, text};
 use crate::database::{Client, DbError};
+use crate::domain::rules::MAX_DEFERRAL_SECS;
 use crate::domain::{BusinessNumber, CallRef, Caller, PhoneNumber};
 use crate::poll::reconcile::Listed;
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
 
-/// Expires every unfinished call (undecided or owed a text) older than `max_age_secs`.
+/// Expires every unfinished call (undecided or owed a text) older than `max_age_secs`; a text
+/// deferred past quiet hours (due at most `MAX_DEFERRAL_SECS` after its call) has that much longer.
 pub async fn expire_overdue(db: &Client, max_age_secs: u32) -> Result<u64, DbError> {
     Ok(db
         .execute(
@@ -19,8 +21,9 @@ pub async fn expire_overdue(db: &Client, max_age_secs: u32) -> Result<u64, DbErr
                  lease_until = NULL
              WHERE NOT processed
                AND (outcome IS NULL OR outcome IN ('owed', 'sending'))
-               AND received_at < now() - make_interval(secs => $1::int)",
-            &[&(max_age_secs as i32)],
+               AND received_at < now() - make_interval(secs => $1::int
+                   + CASE WHEN deferred THEN $2::int ELSE 0 END)",
+            &[&(max_age_secs as i32), &(MAX_DEFERRAL_SECS as i32)],
         )
         .await?)
 }

@@ -35,6 +35,22 @@ impl TestApp {
         assert_eq!(reply.status, 201, "{}", reply.body);
     }
 
+    /// The default number with its 12-hour cooldown off, for tests that make several missed calls
+    /// from one caller about something other than the cooldown (`tests/api/rules.rs` has that).
+    pub async fn configure_default_number_without_cooldown(&self) {
+        let reply = self
+            .configure_number(
+                TWILIO_NUMBER,
+                serde_json::json!({
+                    "forward_to": FORWARD_TO,
+                    "business_name": DEFAULT_BUSINESS,
+                    "cooldown_hours": 0,
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+
     pub async fn get_number(&self, twilio_number: &str) -> Reply {
         self.admin(reqwest::Method::GET, twilio_number).await
     }

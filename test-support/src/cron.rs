@@ -64,8 +64,9 @@ impl TestApp {
     }
 
     /// Makes `seconds` pass for everything the database keeps: each call's timestamps, the poll's
-    /// runs and its periodic jobs, the alerts' hours and since when the cron is watched, all move
-    /// that far into the past, so backoffs, leases, claims and alarms run out as they would.
+    /// runs and its periodic jobs, the alerts' hours, since when the cron is watched and the
+    /// callers' cooldowns all move that far into the past, so backoffs, leases, claims, alarms and
+    /// cooldowns run out as they would.
     pub async fn pass_time(&self, seconds: i32) {
         self.db
             .execute(
@@ -84,6 +85,13 @@ impl TestApp {
             .await
             .unwrap();
         self.age_poll_runs(seconds).await;
+        self.db
+            .execute(
+                "UPDATE caller_cooldowns SET texted_at = texted_at - make_interval(secs => $1::int)",
+                &[&seconds],
+            )
+            .await
+            .unwrap();
         self.db
             .execute(
                 "UPDATE poll_state SET last_run_at = last_run_at - make_interval(secs => $1::int)",

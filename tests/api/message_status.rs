@@ -42,7 +42,7 @@ async fn every_text_asks_for_status_callbacks_and_delivery_is_recorded() {
 #[tokio::test]
 async fn late_and_repeated_callbacks_never_move_a_status_backwards() {
     let app = spawn_app().await;
-    app.configure_default_number().await;
+    app.configure_default_number_without_cooldown().await;
     let sid = call_sid(1);
     let message = texted_call(&app, &sid).await;
 

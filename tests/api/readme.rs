@@ -61,6 +61,22 @@ fn readme_block(marker: &str, language: &str) -> String {
 
 /// Runs README's `sh` block after `marker` against `app` (its address and admin token for the
 /// local ones) and returns what it printed.
+/// README's example of a number's rules is accepted as written, and stored as it says.
+#[tokio::test]
+async fn readme_rules_example_is_a_valid_definition() {
+    let app = spawn_app().await;
+    let answer = run_readme_command(&app, "rules-curl-check").await;
+    let number: serde_json::Value =
+        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    assert_eq!(number["timezone"], "America/New_York", "{number}");
+    assert_eq!(number["business_hours"]["fri"], "08:00-16:00");
+    assert_eq!(number["quiet_hours"], "21:00-08:00");
+    assert_eq!(
+        number["blocked_callers"],
+        serde_json::json!(["+14155550199"])
+    );
+}
+
 async fn run_readme_command(app: &TestApp, marker: &str) -> String {
     let block = readme_block(marker, "sh");
     assert!(block.contains("http://127.0.0.1:8787"), "{block}");

@@ -189,7 +189,10 @@ async fn the_owner_answers_the_lead_who_wrote_last_or_the_one_named() {
     );
 
     let (first, second) = (caller(1), caller(2));
+    // One after the other: each is recorded after its webhook is answered, so two sent at once
+    // could be recorded in either order.
     app.text_number(&first, "Are you open Sunday?").await;
+    app.wait_for_texts_to(FORWARD_TO, 2).await;
     app.text_number(&second, "Leaking pipe!").await;
     app.wait_for_texts_to(FORWARD_TO, 3).await;
 

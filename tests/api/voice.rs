@@ -111,7 +111,7 @@ async fn retried_phase_one_keeps_one_row_and_does_not_reset_it() {
 #[tokio::test]
 async fn every_dial_status_texts_exactly_when_missed() {
     let app = spawn_app().await;
-    app.configure_default_number().await;
+    app.configure_default_number_without_cooldown().await;
     let cases = [
         ("no-answer", true),
         ("busy", true),
@@ -174,7 +174,7 @@ async fn every_dial_status_texts_exactly_when_missed() {
 #[tokio::test]
 async fn the_same_callback_twice_or_twenty_times_at_once_texts_once() {
     let app = spawn_app().await;
-    app.configure_default_number().await;
+    app.configure_default_number_without_cooldown().await;
     let twice = call_sid(1);
     app.incoming_call(&twice).await;
     app.dial_result(&twice, "no-answer").await;
