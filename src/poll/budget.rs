@@ -1,5 +1,6 @@
 //! A poll run's Twilio budget: Workers allow a fixed number of subrequests per invocation, so every
 //! request is counted and every call is reserved its worst case before it is started.
+use crate::domain::BusinessNumber;
 use crate::http::{HttpClient, InboundResponse, OutboundRequest, TransportError};
 use std::cell::Cell;
 
@@ -14,6 +15,14 @@ pub fn worst_case(owed: bool, verify_first: bool) -> u32 {
         (true, false) => 1,
         (true, true) => 2,
     }
+}
+
+/// The requests a number's rules may add to a call's text: a Lookup of the caller's line type, and
+/// the owner's heads-up.
+pub fn rule_requests(business: Option<&BusinessNumber>) -> u32 {
+    business.map_or(0, |b| {
+        u32::from(b.rules.skip_landlines) + u32::from(b.notify_owner)
+    })
 }
 
 /// Whether a call that may cost `worst_case` still fits after `sent` requests.
@@ -57,6 +66,17 @@ mod tests {
         assert_eq!(worst_case(true, false), 1);
         assert_eq!(worst_case(true, true), 2);
         assert!(fits(42, 3, 45));
+        let number = |rules: &str| {
+            crate::domain::BusinessNumberInput::from_json(
+                &format!(r#"{{"forward_to": "+14155550100", "business_name": "J"{rules}}}"#),
+                &crate::domain::PhoneNumber::parse("+14155559000").unwrap(),
+            )
+            .unwrap()
+        };
+        assert_eq!(rule_requests(None), 0);
+        assert_eq!(rule_requests(Some(&number(""))), 0);
+        let both = number(r#", "skip_landlines": true, "notify_owner": true"#);
+        assert_eq!(rule_requests(Some(&both)), 2);
         assert!(!fits(43, 3, 45));
         assert!(fits(44, 1, 45));
         assert!(!fits(45, 1, 45));

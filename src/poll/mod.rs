@@ -161,7 +161,8 @@ pub async fn check_missed_calls(
 
     summary.more_due = due.len() as u32 == settings.twilio_budget;
     for (index, due_call) in due.iter().enumerate() {
-        let cost = budget::worst_case(due_call.owed, due_call.verify_since.is_some());
+        let cost = budget::worst_case(due_call.owed, due_call.verify_since.is_some())
+            + budget::rule_requests(due_call.business.as_ref());
         if !budget::fits(http.sent(), cost, settings.twilio_budget) {
             summary.deferred = (due.len() - index) as u32;
             info!(
