@@ -10,6 +10,7 @@ pub mod heartbeat;
 pub mod message_status;
 pub mod number_cache;
 pub mod outcome;
+pub mod owner_notice;
 pub mod phone_number;
 pub mod stats;
 
