@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod log;
 pub mod missed_call;
+pub mod owner_notice;
 pub mod poll;
 pub mod routes;
 pub mod store;
@@ -27,8 +28,8 @@ mod entry {
     use crate::error::Reply;
     use crate::log::Log;
     use crate::routes::{
-        self, admin, cron, dial_status, health, message_status, screen, sms, stats, voice, Job,
-        Route,
+        self, admin, cron, dial_status, health, message_status, recording, screen, sms, stats,
+        voice, Job, Route,
     };
     use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
@@ -53,6 +54,7 @@ mod entry {
             Route::DialStatus => dial_status::dial_status(request, &env, &ctx).await,
             Route::MessageStatus => message_status::message_status(request, &env, &ctx).await,
             Route::Sms => sms::sms(request, &env, &ctx).await,
+            Route::Recording => recording::recording(request, &env, &ctx).await,
             Route::Cron(job) => cron::endpoint(&request, &env, job).await,
             Route::Numbers(asked) => admin::numbers(request, &env, asked).await,
             Route::Stats => stats::stats(&request, &env).await,

@@ -1,8 +1,11 @@
 //! The fast path's decisions, as plain functions: what a voice webhook asks (Phase 1: a call came
 //! in; Phase 2: the forward ended; the forwarded leg's screening and status callback), what TwiML
-//! answers it, and what work follows the answer. `routes::voice`, `routes::screen` and
-//! `routes::dial_status` read the requests and do the I/O these ask for.
+//! answers it, and what work follows the answer; the voicemail a missed caller may leave and its
+//! recording callback. `routes::voice`, `routes::screen`, `routes::dial_status` and
+//! `routes::recording` read the requests and do the I/O these ask for.
+use crate::domain::business::DEFAULT_VOICEMAIL_GREETING;
 use crate::domain::{BusinessNumber, CallRef, Caller, DialStatus, PhoneNumber};
+use crate::store::recordings::Recording;
 use crate::twilio::twiml;
 use crate::twilio::webhook::Params;
 
@@ -15,6 +18,12 @@ pub const MISSED_NO_TEXT: &str = "Sorry we missed you. Please call again later. 
 /// For a call from the very phone the number forwards to: forwarding would ring the caller.
 pub const OWN_PHONE: &str =
     "This number forwards calls to the phone you are calling from, so there is nobody to connect you to. Goodbye.";
+/// The default greeting promises a text; a caller who cannot be texted hears this instead.
+pub const VOICEMAIL_NO_TEXT: &str = "Sorry we missed you. Please leave a message after the tone.";
+/// What the caller hears when the message ends (the `<Record action>`).
+pub const AFTER_MESSAGE: &str = "Thank you. Goodbye.";
+/// The longest voicemail, in seconds.
+pub const VOICEMAIL_MAX_SECS: u32 = 120;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VoiceRequest {
@@ -32,12 +41,27 @@ pub enum VoiceRequest {
         caller_gone: bool,
         /// The forward was screened (`screened=1` in the action URL).
         screened: bool,
+        /// The number takes voicemail (`voicemail=1`): the greeting to play.
+        voicemail: Option<String>,
     },
 }
 
 /// Whether our URL's query says the forward was screened.
 fn screened(query: &Params) -> bool {
     query.get("screened") == Some("1")
+}
+
+/// The greeting Phase 1's action URL carries when the number takes voicemail: its own
+/// (`greeting=…`), else the default.
+fn voicemail(query: &Params) -> Option<String> {
+    (query.get("voicemail") == Some("1")).then(|| {
+        query
+            .get("greeting")
+            .map(str::trim)
+            .filter(|greeting| !greeting.is_empty())
+            .unwrap_or(DEFAULT_VOICEMAIL_GREETING)
+            .to_string()
+    })
 }
 
 /// Reads a voice webhook from its query and form; the error names what is missing or malformed.
@@ -72,6 +96,7 @@ pub fn parse(query: &Params, form: &Params) -> Result<VoiceRequest, String> {
                 status,
                 caller_gone: form.get("CallStatus").is_some_and(|s| s != "in-progress"),
                 screened: screened(query),
+                voicemail: voicemail(query),
             })
         }
         Some(other) => Err(format!("unknown mode {other:?}")),
@@ -98,7 +123,10 @@ pub fn incoming_twiml(
         to,
         screened: number.screen_calls,
     };
-    let action = twiml::dial_action_url(app_url, from, to, number.screen_calls);
+    let voicemail = number
+        .voicemail
+        .then_some(number.voicemail_greeting.as_str());
+    let action = twiml::dial_action_url(app_url, from, to, number.screen_calls, voicemail);
     let screen = number
         .screen_calls
         .then(|| twiml::screen_url(app_url, &forward, &number.business_name, false));
@@ -279,14 +307,94 @@ pub fn after_dial(status: &DialStatus, screened: bool, polling_only: bool) -> Af
     }
 }
 
-/// Phase 2's TwiML: a goodbye to a caller still on the line after a missed forward, else nothing.
-/// Only a caller who can be texted hears that a text is coming.
-pub fn dial_result_twiml(status: &DialStatus, caller: &Caller, caller_gone: bool) -> String {
-    match (status.is_missed() && !caller_gone, caller.textable()) {
-        (false, _) => twiml::empty(),
-        (true, Some(_)) => twiml::say_and_hang_up(MISSED),
-        (true, None) => twiml::say_and_hang_up(MISSED_NO_TEXT),
+/// Phase 2's TwiML for a caller still on the line after a missed forward: the voicemail greeting
+/// and `<Record>` when the number takes messages (`voicemail`, its greeting), else a goodbye; for
+/// anyone else nothing. Only a caller who can be texted hears that a text is coming: a withheld
+/// caller may leave a message too, but the default greeting's promise of a text is left out.
+pub fn dial_result_twiml(
+    app_url: &str,
+    status: &DialStatus,
+    call: &CallRef,
+    caller_gone: bool,
+    voicemail: Option<&str>,
+) -> String {
+    if !status.is_missed() || caller_gone {
+        return twiml::empty();
     }
+    let textable = call.from.textable().is_some();
+    match voicemail {
+        Some(greeting) => {
+            let greeting = if !textable && greeting == DEFAULT_VOICEMAIL_GREETING {
+                VOICEMAIL_NO_TEXT
+            } else {
+                greeting
+            };
+            twiml::record(
+                greeting,
+                VOICEMAIL_MAX_SECS,
+                &twiml::recording_done_url(app_url),
+                &twiml::recording_status_url(app_url, &call.from, &call.to),
+            )
+        }
+        None if textable => twiml::say_and_hang_up(MISSED),
+        None => twiml::say_and_hang_up(MISSED_NO_TEXT),
+    }
+}
+
+/// A request to the recording route: the voicemail's status callback, or Twilio asking what the
+/// caller hears once the message ends (`step=done`, the `<Record action>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordingRequest {
+    /// The message ended: thank the caller and hang up.
+    Done,
+    /// A finished recording to store (and tell the owner about).
+    Completed(Recording),
+    /// A status other than `completed` (`absent`, `failed` …): logged, nothing stored.
+    Other {
+        call_sid: String,
+        recording_sid: String,
+        status: String,
+    },
+}
+
+/// Reads the recording route's request; the error names what is missing or malformed. The call's
+/// numbers come from our URL (`origFrom`, `origTo`), so a call Phase 1 could not record is stored.
+pub fn parse_recording(query: &Params, form: &Params) -> Result<RecordingRequest, String> {
+    match query.get("step") {
+        None => {}
+        Some("done") => return Ok(RecordingRequest::Done),
+        Some(other) => return Err(format!("unknown step {other:?}")),
+    }
+    let call_sid = form.required("CallSid")?.to_string();
+    let recording_sid = form.required("RecordingSid")?.to_string();
+    match form.get("RecordingStatus").unwrap_or("completed") {
+        "completed" => {}
+        other => {
+            return Ok(RecordingRequest::Other {
+                call_sid,
+                recording_sid,
+                status: other.to_string(),
+            })
+        }
+    }
+    let url = form.required("RecordingUrl")?.trim().to_string();
+    let duration = form.required("RecordingDuration")?;
+    let duration_secs = duration
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("RecordingDuration: not a number of seconds: {duration:?}"))?;
+    let from = query.get("origFrom").ok_or("missing origFrom")?;
+    let to = query.get("origTo").ok_or("missing origTo")?;
+    Ok(RecordingRequest::Completed(Recording {
+        call: CallRef {
+            call_sid,
+            from: Caller::parse(from),
+            to: PhoneNumber::parse(to).map_err(|e| format!("origTo: {e}"))?,
+        },
+        recording_sid,
+        url,
+        duration_secs,
+    }))
 }
 
 #[cfg(test)]
@@ -361,6 +469,7 @@ mod tests {
             status,
             caller_gone,
             screened,
+            voicemail,
         } = parse(&query, &form).unwrap()
         else {
             panic!("not Phase 2");
@@ -368,7 +477,7 @@ mod tests {
         assert_eq!(call.from, Caller::parse("+14155550111"));
         assert_eq!(call.to.as_str(), "+14155559000");
         assert_eq!(status, DialStatus::Busy);
-        assert!(!caller_gone && !screened);
+        assert!(!caller_gone && !screened && voicemail.is_none());
         let gone = params("CallSid=CA1&From=%2B14155550999&To=%2B14155559999&DialCallStatus=busy&CallStatus=completed");
         let from_form = parse(&params("mode=dial-result"), &gone).unwrap();
         assert!(matches!(
@@ -407,21 +516,232 @@ mod tests {
             );
         }
         let missed = DialStatus::NoAnswer;
-        let caller = Caller::parse("+14155550123");
-        assert!(dial_result_twiml(&missed, &caller, false).contains("<Say>Sorry we missed you"));
-        assert_eq!(dial_result_twiml(&missed, &caller, true), twiml::empty());
-        assert_eq!(
-            dial_result_twiml(&DialStatus::Completed, &caller, false),
-            twiml::empty()
-        );
+        let call = call_from("+14155550123");
+        let twiml_for = |status: &DialStatus, gone: bool| {
+            dial_result_twiml("https://x.example", status, &call, gone, None)
+        };
+        assert!(twiml_for(&missed, false).contains("<Say>Sorry we missed you"));
+        assert_eq!(twiml_for(&missed, true), twiml::empty());
+        assert_eq!(twiml_for(&DialStatus::Completed, false), twiml::empty());
+    }
+
+    fn call_from(from: &str) -> CallRef {
+        CallRef {
+            call_sid: "CA1".into(),
+            from: Caller::parse(from),
+            to: PhoneNumber::parse("+14155559000").unwrap(),
+        }
     }
 
     #[test]
     fn a_withheld_caller_is_not_promised_a_text() {
         for withheld in ["anonymous", "+266696687", ""] {
-            let xml = dial_result_twiml(&DialStatus::Busy, &Caller::parse(withheld), false);
+            let call = call_from(withheld);
+            let xml = dial_result_twiml("https://x.example", &DialStatus::Busy, &call, false, None);
             assert!(xml.contains(MISSED_NO_TEXT), "{withheld:?}: {xml}");
             assert!(!xml.contains("text"), "{withheld:?}: {xml}");
+            let voicemail = Some(DEFAULT_VOICEMAIL_GREETING);
+            let xml = dial_result_twiml(
+                "https://x.example",
+                &DialStatus::Busy,
+                &call,
+                false,
+                voicemail,
+            );
+            assert!(xml.contains(VOICEMAIL_NO_TEXT), "{withheld:?}: {xml}");
+            assert!(xml.contains("<Record "), "{withheld:?}: {xml}");
+            assert!(!xml.contains("text"), "{withheld:?}: {xml}");
+        }
+    }
+
+    /// A TwiML verb: its name, its text and its attributes.
+    type Verb = (String, String, Vec<(String, String)>);
+
+    /// The verbs of a TwiML answer, parsed as XML.
+    fn verbs(xml: &str) -> Vec<Verb> {
+        let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
+        assert!(doc.root_element().has_tag_name("Response"));
+        doc.root_element()
+            .children()
+            .filter(|n| n.is_element())
+            .map(|n| {
+                (
+                    n.tag_name().name().to_string(),
+                    n.text().unwrap_or_default().to_string(),
+                    n.attributes()
+                        .map(|a| (a.name().to_string(), a.value().to_string()))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_missed_caller_of_a_voicemail_number_is_greeted_and_recorded() {
+        let query = params("greeting=Leave+it+%26+go&mode=dial-result&origFrom=%2B14155550123&origTo=%2B14155559000&voicemail=1");
+        let form = params("CallSid=CA1&DialCallStatus=no-answer&CallStatus=in-progress");
+        let VoiceRequest::DialResult {
+            call,
+            status,
+            caller_gone,
+            voicemail,
+            ..
+        } = parse(&query, &form).unwrap()
+        else {
+            panic!("not Phase 2");
+        };
+        assert_eq!(voicemail.as_deref(), Some("Leave it & go"));
+        let xml = dial_result_twiml(
+            "https://x.example",
+            &status,
+            &call,
+            caller_gone,
+            voicemail.as_deref(),
+        );
+        let verbs = verbs(&xml);
+        assert_eq!(verbs.len(), 2, "{xml}");
+        assert_eq!(
+            (verbs[0].0.as_str(), verbs[0].1.as_str()),
+            ("Say", "Leave it & go")
+        );
+        assert_eq!(verbs[1].0, "Record");
+        let attribute = |name: &str| {
+            verbs[1]
+                .2
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(attribute("maxLength").as_deref(), Some("120"));
+        assert_eq!(attribute("playBeep").as_deref(), Some("true"));
+        assert_eq!(
+            attribute("action").as_deref(),
+            Some("https://x.example/api/webhooks/twilio/recording?step=done")
+        );
+        assert_eq!(
+            attribute("recordingStatusCallback").as_deref(),
+            Some("https://x.example/api/webhooks/twilio/recording?origFrom=%2B14155550123&origTo=%2B14155559000")
+        );
+        // The default greeting is not in the URL, and is what the caller hears.
+        let default =
+            params("mode=dial-result&origFrom=%2B14155550123&origTo=%2B14155559000&voicemail=1");
+        assert!(matches!(
+            parse(&default, &form),
+            Ok(VoiceRequest::DialResult { voicemail: Some(ref g), .. }) if g == DEFAULT_VOICEMAIL_GREETING
+        ));
+        // An answered forward, or a caller who hung up, gets no voicemail.
+        let call = call_from("+14155550123");
+        let on = Some(DEFAULT_VOICEMAIL_GREETING);
+        for (status, gone) in [(DialStatus::Completed, false), (DialStatus::NoAnswer, true)] {
+            assert_eq!(
+                dial_result_twiml("https://x.example", &status, &call, gone, on),
+                twiml::empty()
+            );
+        }
+    }
+
+    #[test]
+    fn phase_one_marks_a_voicemail_number() {
+        let to = PhoneNumber::parse("+14155559000").unwrap();
+        let from = Caller::parse("+14155550123");
+        let mut number = BusinessNumberInput {
+            forward_to: "+14155550100".into(),
+            business_name: "Joe's".into(),
+            voicemail: Some(true),
+            ..Default::default()
+        }
+        .validate("+14155559000")
+        .unwrap();
+        let xml = incoming_twiml("https://x.example", Some(&number), "CA1", &from, &to).unwrap();
+        assert!(
+            xml.contains("origTo=%2B14155559000&amp;voicemail=1\" method"),
+            "{xml}"
+        );
+        assert!(!xml.contains("greeting="), "{xml}");
+        number.voicemail_greeting = "Speak now".into();
+        let xml = incoming_twiml("https://x.example", Some(&number), "CA1", &from, &to).unwrap();
+        assert!(
+            xml.contains("?greeting=Speak+now&amp;mode=dial-result"),
+            "{xml}"
+        );
+        number.voicemail = false;
+        let xml = incoming_twiml("https://x.example", Some(&number), "CA1", &from, &to).unwrap();
+        assert!(
+            !xml.contains("voicemail") && !xml.contains("greeting"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn a_recording_callback_is_read_or_named_wrong() {
+        let query = params("origFrom=anonymous&origTo=%2B14155559000");
+        let form = "CallSid=CA1&RecordingSid=RE1&RecordingUrl=https%3A%2F%2Fapi.twilio.com%2FRE1&RecordingDuration=42&RecordingStatus=completed";
+        let RecordingRequest::Completed(recording) =
+            parse_recording(&query, &params(form)).unwrap()
+        else {
+            panic!("not a recording");
+        };
+        assert_eq!(recording.call.call_sid, "CA1");
+        assert!(recording.call.from.textable().is_none());
+        assert_eq!(recording.call.to.as_str(), "+14155559000");
+        assert_eq!(
+            (
+                recording.recording_sid.as_str(),
+                recording.url.as_str(),
+                recording.duration_secs
+            ),
+            ("RE1", "https://api.twilio.com/RE1", 42)
+        );
+        assert_eq!(
+            parse_recording(&params("step=done"), &Params::default()),
+            Ok(RecordingRequest::Done)
+        );
+        assert_eq!(
+            parse_recording(
+                &query,
+                &params("CallSid=CA1&RecordingSid=RE1&RecordingStatus=absent")
+            ),
+            Ok(RecordingRequest::Other {
+                call_sid: "CA1".into(),
+                recording_sid: "RE1".into(),
+                status: "absent".into()
+            })
+        );
+        for (query, form, expected) in [
+            (
+                "origFrom=x&origTo=%2B14155559000",
+                "RecordingSid=RE1",
+                "CallSid",
+            ),
+            (
+                "origFrom=x&origTo=%2B14155559000",
+                "CallSid=CA1",
+                "RecordingSid",
+            ),
+            (
+                "origFrom=x&origTo=%2B14155559000",
+                "CallSid=CA1&RecordingSid=RE1&RecordingDuration=4",
+                "RecordingUrl",
+            ),
+            (
+                "origFrom=x&origTo=%2B14155559000",
+                "CallSid=CA1&RecordingSid=RE1&RecordingUrl=u",
+                "RecordingDuration",
+            ),
+            (
+                "origFrom=x&origTo=%2B14155559000",
+                "CallSid=CA1&RecordingSid=RE1&RecordingUrl=u&RecordingDuration=x",
+                "RecordingDuration",
+            ),
+            (
+                "origFrom=x",
+                "CallSid=CA1&RecordingSid=RE1&RecordingUrl=u&RecordingDuration=4",
+                "origTo",
+            ),
+            ("step=other", "", "unknown step"),
+        ] {
+            let error = parse_recording(&params(query), &params(form)).unwrap_err();
+            assert!(error.contains(expected), "{error:?} should name {expected}");
         }
     }
 

@@ -11,6 +11,7 @@ pub mod hours;
 pub mod message_status;
 pub mod number_cache;
 pub mod outcome;
+pub mod owner_notice;
 pub mod phone_number;
 pub mod rules;
 pub mod stats;

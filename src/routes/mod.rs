@@ -12,6 +12,7 @@ pub const SCREEN_PATH: &str = "/api/webhooks/twilio/screen";
 pub const DIAL_STATUS_PATH: &str = "/api/webhooks/twilio/dial-status";
 pub const MESSAGE_STATUS_PATH: &str = "/api/webhooks/twilio/message-status";
 pub const SMS_WEBHOOK_PATH: &str = "/api/webhooks/twilio/sms";
+pub const RECORDING_PATH: &str = "/api/webhooks/twilio/recording";
 pub const CHECK_MISSED_CALLS_PATH: &str = "/api/cron/check-missed-calls";
 pub const CLEANUP_PATH: &str = "/api/cron/cleanup-old-calls";
 pub const NUMBERS_PATH: &str = "/api/admin/numbers";
@@ -34,6 +35,8 @@ pub mod dial_status;
 pub mod health;
 #[cfg(target_arch = "wasm32")]
 pub mod message_status;
+#[cfg(target_arch = "wasm32")]
+pub mod recording;
 #[cfg(target_arch = "wasm32")]
 pub mod screen;
 #[cfg(target_arch = "wasm32")]
@@ -94,6 +97,8 @@ pub enum Route {
     DialStatus,
     MessageStatus,
     Sms,
+    /// A voicemail's recording status callback, and what the caller hears after the message.
+    Recording,
     Cron(Job),
     Numbers(NumbersRequest),
     /// `/api/stats`: the KPIs as JSON (bearer).
@@ -119,7 +124,7 @@ impl Route {
     pub fn log(&self) -> Log {
         match self {
             Route::Health => HEALTH_LOG,
-            Route::Voice | Route::Screen | Route::DialStatus => VOICE_LOG,
+            Route::Voice | Route::Screen | Route::DialStatus | Route::Recording => VOICE_LOG,
             Route::MessageStatus => MESSAGE_STATUS_LOG,
             Route::Sms => crate::conversation::LOG,
             Route::Cron(_) => CRON_LOG,
@@ -145,6 +150,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         DIAL_STATUS_PATH => only(Method::Post, "POST", Route::DialStatus),
         MESSAGE_STATUS_PATH => only(Method::Post, "POST", Route::MessageStatus),
         SMS_WEBHOOK_PATH => only(Method::Post, "POST", Route::Sms),
+        RECORDING_PATH => only(Method::Post, "POST", Route::Recording),
         CHECK_MISSED_CALLS_PATH => only(Method::Get, "GET", Route::Cron(Job::CheckMissedCalls)),
         CLEANUP_PATH => only(Method::Delete, "DELETE", Route::Cron(Job::Cleanup)),
         NUMBERS_PATH => only(Method::Get, "GET", Route::Numbers(NumbersRequest::List)),
@@ -208,6 +214,7 @@ mod tests {
             (Method::Post, DIAL_STATUS_PATH, Route::DialStatus),
             (Method::Post, MESSAGE_STATUS_PATH, Route::MessageStatus),
             (Method::Post, SMS_WEBHOOK_PATH, Route::Sms),
+            (Method::Post, RECORDING_PATH, Route::Recording),
             (
                 Method::Get,
                 CHECK_MISSED_CALLS_PATH,
@@ -313,6 +320,8 @@ mod tests {
             "/api/nothing-here",
             "/api/health/",
             "/api/webhooks/twilio/voice/",
+            "/api/webhooks/twilio/recording/",
+            "/api/webhooks/twilio/recordings",
             "/api/admin/numbers/",
             "/api/admin/numbers//",
             "/api/admin/numbers/+14155559000/",

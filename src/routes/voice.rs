@@ -66,8 +66,15 @@ pub async fn voice(mut request: Request, env: &Env, ctx: &Context) -> Result<Rep
             status,
             caller_gone,
             screened,
+            voicemail,
         } => {
-            let xml = voice::dial_result_twiml(&status, &call.from, caller_gone);
+            let xml = voice::dial_result_twiml(
+                &config.app_url,
+                &status,
+                &call,
+                caller_gone,
+                voicemail.as_deref(),
+            );
             let after = voice::after_dial(&status, screened, config.polling_only);
             if after == AfterDial::Text {
                 info!(

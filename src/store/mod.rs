@@ -12,9 +12,11 @@ pub mod conversation;
 pub mod migrations;
 pub mod numbers;
 pub mod opt_outs;
+pub mod owner_notices;
 pub mod poll;
 pub mod poll_runs;
 pub mod poll_state;
+pub mod recordings;
 pub mod stats;
 
 /// `to_char`'s pattern for RFC 3339 in UTC (`2026-11-25T19:35:32Z`), after `AT TIME ZONE 'UTC'`.

@@ -1,5 +1,6 @@
 //! TwiML answers. Everything interpolated is XML-escaped; our URLs' queries are emitted in
 //! alphabetical order because Twilio signs the order we hand it.
+use crate::domain::business::DEFAULT_VOICEMAIL_GREETING;
 use crate::domain::{Caller, PhoneNumber};
 
 pub const CONTENT_TYPE: &str = "text/xml";
@@ -53,7 +54,16 @@ impl Forward<'_> {
 
 /// The Phase 2 URL Twilio calls when the forward ends. The caller's and business's numbers ride
 /// along so Phase 2 can record and text the call even when Phase 1 could not reach the database.
-pub fn dial_action_url(app_url: &str, from: &Caller, to: &PhoneNumber, screened: bool) -> String {
+/// `voicemail` is the number's greeting when it takes messages: `voicemail=1`, and the greeting
+/// itself only when it is not the default, to keep the URL short (Twilio signs the whole URL, so
+/// neither can be forged).
+pub fn dial_action_url(
+    app_url: &str,
+    from: &Caller,
+    to: &PhoneNumber,
+    screened: bool,
+    voicemail: Option<&str>,
+) -> String {
     let mut query = vec![
         ("mode", "dial-result"),
         ("origFrom", from.as_str()),
@@ -62,7 +72,29 @@ pub fn dial_action_url(app_url: &str, from: &Caller, to: &PhoneNumber, screened:
     if screened {
         query.push(("screened", "1"));
     }
+    if let Some(greeting) = voicemail {
+        query.push(("voicemail", "1"));
+        if greeting != DEFAULT_VOICEMAIL_GREETING {
+            query.push(("greeting", greeting));
+        }
+    }
     webhook_url(app_url, crate::routes::VOICE_WEBHOOK_PATH, &query)
+}
+
+/// The voicemail's `recordingStatusCallback`: the caller's and business's numbers ride along so the
+/// recording can be stored (and the owner told) when Phase 1 could not record the call.
+pub fn recording_status_url(app_url: &str, from: &Caller, to: &PhoneNumber) -> String {
+    webhook_url(
+        app_url,
+        crate::routes::RECORDING_PATH,
+        &[("origFrom", from.as_str()), ("origTo", to.as_str())],
+    )
+}
+
+/// The voicemail's `<Record action>`: where Twilio goes when the message ends. Without it Twilio
+/// would ask the current document's URL (Phase 2) again, without a DialCallStatus.
+pub fn recording_done_url(app_url: &str) -> String {
+    webhook_url(app_url, crate::routes::RECORDING_PATH, &[("step", "done")])
 }
 
 /// The forwarded leg's status callback (`answered` and `completed`).
@@ -111,6 +143,17 @@ pub fn screen(message: &str, accept_url: &str, timeout_secs: u32) -> String {
     )
 }
 
+/// A voicemail: the greeting, then a beep and up to `max_secs` of message, reported when done to
+/// `status_url`; `done_url` answers what the caller hears after it.
+pub fn record(greeting: &str, max_secs: u32, done_url: &str, status_url: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say>{}</Say><Record maxLength="{max_secs}" playBeep="true" trim="trim-silence" action="{}" method="POST" recordingStatusCallback="{}" recordingStatusCallbackEvent="completed" recordingStatusCallbackMethod="POST"/></Response>"#,
+        escape(greeting),
+        escape(done_url),
+        escape(status_url)
+    )
+}
+
 pub fn say_and_hang_up(message: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say>{}</Say><Hangup/></Response>"#,
@@ -133,6 +176,7 @@ mod tests {
             &Caller::parse("+14155550123"),
             &PhoneNumber::parse("+14155559999").unwrap(),
             false,
+            None,
         );
         assert_eq!(
             url,
@@ -161,7 +205,7 @@ mod tests {
             screen_url(app, &forward, "Joe's & Co", true),
             "https://x.example/api/webhooks/twilio/screen?business=Joe%27s+%26+Co&origFrom=%2B14155550123&origTo=%2B14155559999&parentCallSid=CA1&screened=1&step=accept"
         );
-        assert!(dial_action_url(app, &from, &to, true).ends_with("&screened=1"));
+        assert!(dial_action_url(app, &from, &to, true, None).ends_with("&screened=1"));
     }
 
     #[test]
@@ -191,6 +235,64 @@ mod tests {
         assert!(screened.contains(r#" url="https://q?x=1&amp;y=2" method="POST">"#));
         let gather = screen("Call for <Joe>", "https://q?a=1&b=2", 8);
         assert!(gather.contains(r#"<Gather numDigits="1" timeout="8" action="https://q?a=1&amp;b=2" method="POST"><Say>Call for &lt;Joe&gt;</Say></Gather><Hangup/>"#));
+    }
+
+    #[test]
+    fn a_voicemail_marker_carries_only_a_greeting_of_its_own() {
+        let (from, to) = (
+            Caller::parse("+14155550123"),
+            PhoneNumber::parse("+14155559999").unwrap(),
+        );
+        let app = "https://x.example";
+        assert_eq!(
+            dial_action_url(app, &from, &to, false, Some(DEFAULT_VOICEMAIL_GREETING)),
+            "https://x.example/api/webhooks/twilio/voice?mode=dial-result&origFrom=%2B14155550123&origTo=%2B14155559999&voicemail=1"
+        );
+        assert_eq!(
+            dial_action_url(app, &from, &to, true, Some("Leave it & go")),
+            "https://x.example/api/webhooks/twilio/voice?greeting=Leave+it+%26+go&mode=dial-result&origFrom=%2B14155550123&origTo=%2B14155559999&screened=1&voicemail=1"
+        );
+        assert_eq!(
+            recording_status_url(app, &from, &to),
+            "https://x.example/api/webhooks/twilio/recording?origFrom=%2B14155550123&origTo=%2B14155559999"
+        );
+        assert_eq!(
+            recording_done_url(app),
+            "https://x.example/api/webhooks/twilio/recording?step=done"
+        );
+    }
+
+    #[test]
+    fn record_greets_then_records_with_escaped_urls() {
+        let xml = record(
+            "Hi <there>",
+            120,
+            "https://d?step=done",
+            "https://s?a=1&b=2",
+        );
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let verbs: Vec<_> = doc
+            .root_element()
+            .children()
+            .filter(|n| n.is_element())
+            .collect();
+        assert_eq!(verbs.len(), 2, "{xml}");
+        assert!(verbs[0].has_tag_name("Say"));
+        assert_eq!(verbs[0].text(), Some("Hi <there>"));
+        let record = verbs[1];
+        assert!(record.has_tag_name("Record"));
+        for (name, value) in [
+            ("maxLength", "120"),
+            ("playBeep", "true"),
+            ("trim", "trim-silence"),
+            ("action", "https://d?step=done"),
+            ("method", "POST"),
+            ("recordingStatusCallback", "https://s?a=1&b=2"),
+            ("recordingStatusCallbackEvent", "completed"),
+            ("recordingStatusCallbackMethod", "POST"),
+        ] {
+            assert_eq!(record.attribute(name), Some(value), "{name}: {xml}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - `db_proxy`: a relay in front of the database that can leave connections hanging;
 //! - `app`: `spawn_app()`, `TestApp`, and reading back logs, rows and texts;
 //! - `alert_sink`: a receiver for the alerts the worker POSTs to ALERT_WEBHOOK_URL;
-//! - `voice`, `cron`, `admin`, `monitoring`, `stats`, `conversation`: the helpers per endpoint family.
+//! - `voice`, `cron`, `admin`, `monitoring`, `stats`, `conversation`, `recording`: the helpers per
+//!   endpoint family.
 mod admin;
 mod alert_sink;
 mod app;
@@ -18,6 +19,7 @@ mod database;
 mod db_proxy;
 mod forward;
 mod monitoring;
+mod recording;
 mod stats;
 mod tls;
 mod voice;
@@ -32,6 +34,7 @@ pub use app::{
 pub use database::{fresh_test_database, OwnCluster, TempDir};
 pub use forward::{forward_query, DIAL_STATUS_PATH, SCREEN_PATH};
 pub use monitoring::Delivery;
+pub use recording::{StoredRecording, Voicemail, RECORDING_PATH};
 pub use stats::{screenshot_folder, CallMix, MixedCall, Page, OTHER_BUSINESS, OTHER_NUMBER};
 pub use tls::{start_tls_cluster, TlsCluster};
 pub use twilio_double::{ForwardLeg, InboundSms, MessageScript, RecordedRequest, TwilioDouble};

@@ -11,6 +11,7 @@ mod message_status;
 mod poll_field_truth;
 mod readme;
 mod reconcile;
+mod recording;
 mod rules;
 mod sms;
 mod stats;
