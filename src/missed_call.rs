@@ -6,11 +6,13 @@ use crate::alerts;
 use crate::config::Config;
 use crate::database::{Client, DbError};
 use crate::domain::hours::Clock;
-use crate::domain::rules::{self, CallTiming, Decision};
-use crate::domain::{CallRef, DialStatus, Outcome, ProcessedBy};
+use crate::domain::owner_notice::missed_call_text;
+use crate::domain::rules::{self, CallTiming, Decision, Fate};
+use crate::domain::{BusinessNumber, CallRef, DialStatus, Outcome, PhoneNumber, ProcessedBy};
 use crate::http::HttpClient;
 use crate::log::Log;
-use crate::store::calls::{self, Reservation};
+use crate::owner_notice::{self, NoticeKind};
+use crate::store::calls::{self, Claim, Reservation};
 use crate::twilio::rest::{self, Failure, Tracking};
 use crate::{error, info, warn};
 use jiff::Timestamp;
@@ -121,6 +123,10 @@ pub async fn handle_missed_call(
             },
             call.call_sid
         );
+        if let (Outcome::OptedOut, Some(business)) = (settled, &claim.business) {
+            let fate = Fate::NotTexted(Outcome::OptedOut);
+            tell_owner(db, http, texting, business, call, &fate).await;
+        }
         return Ok(TextOutcome::Unsendable {
             reason: settled.as_str(),
         });
@@ -137,9 +143,60 @@ pub async fn handle_missed_call(
             reason: "no_business_number",
         });
     };
-    let clock = business.rules.clock().unwrap_or_else(|problem| {
-        // Validated when saved: a clock that no longer reads (a zone gone from the database)
-        // must not cost the caller the text.
+    let clock = clock_of(business, call);
+    let texted = text_by_the_rules(
+        db, http, texting, call, caller, &claim, business, &clock, by,
+    )
+    .await?;
+    let fate = match &texted {
+        TextOutcome::Sent { .. } => Some(Fate::Texted),
+        TextOutcome::Skipped { outcome } => Some(Fate::NotTexted(*outcome)),
+        TextOutcome::Deferred { until } => Timestamp::from_second(*until)
+            .ok()
+            .map(|until| Fate::Deferred(clock.time_of_day(until))),
+        TextOutcome::Failed { .. } => Some(Fate::Failed),
+        TextOutcome::Unsendable { reason } if *reason == Outcome::OptedOut.as_str() => {
+            Some(Fate::NotTexted(Outcome::OptedOut))
+        }
+        // A retry is owed (the heads-up waits for the end), or another path has the call.
+        _ => None,
+    };
+    if let Some(fate) = fate {
+        tell_owner(db, http, texting, business, call, &fate).await;
+    }
+    Ok(texted)
+}
+
+/// The owner's heads-up about a missed call, once per call, when the number has it on: after the
+/// caller's text, never in its way; a failure is logged and the caller's outcome stands.
+async fn tell_owner(
+    db: &Client,
+    http: &impl HttpClient,
+    texting: &Texting<'_>,
+    business: &BusinessNumber,
+    call: &CallRef,
+    fate: &Fate,
+) {
+    if !business.notify_owner {
+        return;
+    }
+    let body = missed_call_text(&call.from, &rules::owner_why(business, &call.from, fate));
+    let twilio = &texting.config.twilio;
+    let kind = NoticeKind::MissedCall;
+    if let Err(error) =
+        owner_notice::notify(db, http, twilio, business, &call.call_sid, kind, &body).await
+    {
+        warn!(
+            LOG,
+            "Could not give the owner the heads-up about {}: {error}", call.call_sid
+        );
+    }
+}
+
+/// The number's clock. Settings validated when saved that no longer read (a zone gone from the
+/// time-zone database) must not cost the caller the text: always open, in UTC.
+fn clock_of(business: &BusinessNumber, call: &CallRef) -> Clock {
+    business.rules.clock().unwrap_or_else(|problem| {
         error!(
             LOG,
             "The hours of {} cannot be read ({problem}): texting as if always open, in UTC",
@@ -150,12 +207,28 @@ pub async fn handle_missed_call(
             week: None,
             quiet: None,
         }
-    });
+    })
+}
+
+/// The claimed call's text by the number's rules: skipped, deferred, refused by the cooldown or
+/// the daily limit, or sent and recorded.
+#[allow(clippy::too_many_arguments)]
+async fn text_by_the_rules(
+    db: &Client,
+    http: &impl HttpClient,
+    texting: &Texting<'_>,
+    call: &CallRef,
+    caller: &PhoneNumber,
+    claim: &Claim,
+    business: &BusinessNumber,
+    clock: &Clock,
+    by: ProcessedBy,
+) -> Result<TextOutcome, DbError> {
     let timing = CallTiming {
         received_at: Timestamp::from_second(claim.received_at).unwrap_or(texting.now),
         deferred: claim.deferred,
     };
-    let body = match rules::decide(business, &clock, caller, timing, texting.now) {
+    let body = match rules::decide(business, clock, caller, timing, texting.now) {
         Decision::Skip(outcome) => {
             calls::settle_skipped(db, &call.call_sid, outcome).await?;
             info!(

@@ -161,6 +161,16 @@ fn minutes_of(local: &DateTime) -> u16 {
     local.hour() as u16 * 60 + local.minute() as u16
 }
 
+fn twelve_hour(at: &ZonedDateTime) -> String {
+    let (hour, minute) = (at.hour(), at.minute());
+    let twelve = match hour % 12 {
+        0 => 12,
+        h => h,
+    };
+    let half = if hour < 12 { "AM" } else { "PM" };
+    format!("{twelve}:{minute:02} {half}")
+}
+
 /// The number's clock: its zone, opening hours (None: always open) and quiet hours.
 #[derive(Debug, Clone)]
 pub struct Clock {
@@ -223,13 +233,12 @@ impl Clock {
         } else {
             DAY_NAMES[opens.weekday().to_monday_zero_offset() as usize].to_string()
         };
-        let (hour, minute) = (opens.hour(), opens.minute());
-        let twelve = match hour % 12 {
-            0 => 12,
-            h => h,
-        };
-        let half = if hour < 12 { "AM" } else { "PM" };
-        format!("{day} at {twelve}:{minute:02} {half}")
+        format!("{day} at {}", twelve_hour(&opens))
+    }
+
+    /// The local time of `at` on a twelve-hour clock ("8:00 AM").
+    pub fn time_of_day(&self, at: Timestamp) -> String {
+        twelve_hour(&self.local(at))
     }
 
     /// When `now` falls in quiet hours, the instant they end; None outside them.
@@ -366,6 +375,8 @@ mod tests {
     #[test]
     fn next_open_is_said_in_local_words() {
         let clock = clock_in(NY, &WEEKDAYS, None);
+        assert_eq!(clock.time_of_day(at(NY, "2026-11-23T00:05")), "12:05 AM");
+        assert_eq!(clock.time_of_day(at(NY, "2026-11-23T13:30")), "1:30 PM");
         for (local, said) in [
             ("2026-11-23T07:00", "today at 9:00 AM"),
             ("2026-11-23T12:15", "today at 1:00 PM"),

@@ -338,3 +338,88 @@ async fn the_rules_are_validated_with_the_field_named() {
     assert_eq!(number["quiet_hours_action"], "defer");
     assert_eq!(number["skip_landlines"], false);
 }
+
+#[tokio::test]
+async fn the_owner_hears_of_each_missed_call_and_why_it_was_or_was_not_texted() {
+    let app = spawn_app().await;
+    let owner = "+14155550111";
+    configure(
+        &app,
+        json!({ "notify_owner": true, "notify_to": owner, "blocked_callers": [caller(9)] }),
+    )
+    .await;
+    assert_eq!(outcome(&missed(&app, 1, CALLER).await), "texted");
+    assert_eq!(outcome(&missed(&app, 2, CALLER).await), "cooldown");
+    assert_eq!(outcome(&missed(&app, 3, &caller(9)).await), "blocked");
+    let notices: Vec<String> = app
+        .wait_for_texts_to(owner, 3)
+        .await
+        .iter()
+        .map(|sms| sms.form_value("Body").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        notices,
+        [
+            format!("Missed call from {CALLER} — we texted them."),
+            format!(
+                "Missed call from {CALLER} — not texted: we texted them within the last 12 hours."
+            ),
+            format!(
+                "Missed call from {} — not texted: the number is on your blocked list.",
+                caller(9)
+            ),
+        ]
+    );
+    // The caller got exactly their one text; the heads-ups went to the owner only.
+    assert_eq!(app.twilio.messages_to(CALLER).len(), 1);
+    assert_eq!(app.sms_requests().len(), 4);
+    // A repeated callback gives no second heads-up.
+    let sid = call_sid(4);
+    missed_call(&app, &sid, &caller(4)).await;
+    assert_eq!(
+        app.dial_result_from(&sid, &caller(4), "no-answer")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(app.wait_for_texts_to(owner, 5).await.len(), 4);
+
+    // Off: no heads-up.
+    configure(&app, json!({ "notify_to": owner })).await;
+    missed(&app, 5, &caller(5)).await;
+    assert_eq!(app.wait_for_texts_to(owner, 5).await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_deferred_text_is_announced_to_the_owner_with_its_hour() {
+    let app = spawn_app().await;
+    let quiet = quiet_now();
+    let ends = &quiet[6..];
+    configure(
+        &app,
+        json!({ "timezone": "UTC", "quiet_hours": quiet, "notify_owner": true }),
+    )
+    .await;
+    assert_eq!(outcome(&missed(&app, 1, CALLER).await), "owed");
+    let hour: u32 = ends[..2].parse().unwrap();
+    let said = format!(
+        "{}:00 {}",
+        match hour % 12 {
+            0 => 12,
+            h => h,
+        },
+        if hour < 12 { "AM" } else { "PM" }
+    );
+    let notice = app.wait_for_texts_to(FORWARD_TO, 1).await;
+    assert_eq!(
+        notice[0].form_value("Body"),
+        Some(
+            format!("Missed call from {CALLER} — we will text them when quiet hours end ({said}).")
+                .as_str()
+        )
+    );
+    // When the text goes out at the end of quiet hours, the owner is not told a second time.
+    app.pass_time(3 * 3600).await;
+    assert_eq!(app.run_poll().await.texted, 1);
+    assert_eq!(app.wait_for_texts_to(FORWARD_TO, 2).await.len(), 1);
+}
