@@ -476,6 +476,7 @@ mod tests {
             account_sid: "AC0123456789abcdef0123456789abcdef".to_string(),
             auth_token: crate::config::Secret::new("secret"),
             api_base_url: "http://127.0.0.1:9".to_string(),
+            lookup_base_url: "http://127.0.0.1:8".to_string(),
             message_status_url: "https://calls.example.com/api/webhooks/twilio/message-status"
                 .to_string(),
         }
