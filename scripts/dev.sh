@@ -58,6 +58,7 @@ ENV
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE="$database_url" wrangler dev \
   --ip 127.0.0.1 --port "$worker_port" --test-scheduled --show-interactive-dev-session=false \
   --var "APP_URL:$worker_url" --var "TWILIO_API_BASE_URL:http://127.0.0.1:$double_port" \
+  --var "TWILIO_LOOKUP_BASE_URL:http://127.0.0.1:$double_port" \
   --var "TWILIO_ACCOUNT_SID:$account_sid" --var "TWILIO_AUTH_TOKEN:$auth_token" \
   --var "ADMIN_TOKEN:$admin_token" --var "CRON_SECRET:$cron_secret" </dev/null &
 pids+=($!)

@@ -5,6 +5,8 @@ use crate::routes::MESSAGE_STATUS_PATH;
 use std::fmt;
 
 pub const DEFAULT_TWILIO_API_BASE_URL: &str = "https://api.twilio.com";
+/// Lookup v2 lives on a host of its own.
+pub const DEFAULT_TWILIO_LOOKUP_BASE_URL: &str = "https://lookups.twilio.com";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -78,6 +80,9 @@ pub struct TwilioConfig {
     pub account_sid: String,
     pub auth_token: Secret,
     pub api_base_url: String,
+    /// Lookup v2's origin (`TWILIO_LOOKUP_BASE_URL`): the line type of a caller, for numbers that
+    /// skip landlines. Tests and local runs point it at the double, like `api_base_url`.
+    pub lookup_base_url: String,
     /// The `StatusCallback` of every text: `{APP_URL}/api/webhooks/twilio/message-status`.
     pub message_status_url: String,
 }
@@ -163,6 +168,14 @@ impl Config {
                 parse_origin("TWILIO_API_BASE_URL", &url)
             }),
             DEFAULT_TWILIO_API_BASE_URL.to_string(),
+        );
+        let lookup_base_url = or_default(
+            &mut problems,
+            get("TWILIO_LOOKUP_BASE_URL")
+                .map_or(Ok(DEFAULT_TWILIO_LOOKUP_BASE_URL.to_string()), |url| {
+                    parse_origin("TWILIO_LOOKUP_BASE_URL", &url)
+                }),
+            DEFAULT_TWILIO_LOOKUP_BASE_URL.to_string(),
         );
         let defaults = PollSettings::default();
         let number = |name: &'static str, default: u32, range: std::ops::RangeInclusive<u32>| {
@@ -293,6 +306,7 @@ impl Config {
                 account_sid,
                 auth_token,
                 api_base_url,
+                lookup_base_url,
                 message_status_url: format!("{app_url}{MESSAGE_STATUS_PATH}"),
             },
             app_url,
@@ -424,6 +438,7 @@ mod tests {
         let config = load(&full()).unwrap();
         assert_eq!(config.app_url, "https://calls.example.com");
         assert_eq!(config.twilio.api_base_url, "https://api.twilio.com");
+        assert_eq!(config.twilio.lookup_base_url, "https://lookups.twilio.com");
         assert_eq!(
             config.cron_secret.as_ref().map(Secret::expose),
             Some("cron")
@@ -574,6 +589,8 @@ mod tests {
             ("CLEANUP_AFTER_DAYS", "0"),
             ("CALLBACK_GRACE_SECS", "-1"),
             ("TWILIO_API_BASE_URL", "api.twilio.com"),
+            ("TWILIO_LOOKUP_BASE_URL", "lookups.twilio.com"),
+            ("TWILIO_LOOKUP_BASE_URL", "https://lookups.twilio.com/v2"),
         ] {
             let mut vars = full();
             vars.insert(name, bad);
@@ -582,12 +599,33 @@ mod tests {
             assert_eq!(config.poll, PollSettings::default(), "{name}={bad}");
             assert!(!config.polling_only);
             assert_eq!(config.twilio.api_base_url, DEFAULT_TWILIO_API_BASE_URL);
+            assert_eq!(
+                config.twilio.lookup_base_url,
+                DEFAULT_TWILIO_LOOKUP_BASE_URL
+            );
             assert!(
                 config.problems[0].problem.contains(bad),
                 "{:?}",
                 config.problems[0]
             );
         }
+    }
+
+    /// Lookup has a host of its own: the double (or a proxy) stands in for it separately, and an
+    /// origin is all it takes, as for `TWILIO_API_BASE_URL`.
+    #[test]
+    fn the_lookup_origin_can_be_pointed_elsewhere() {
+        let mut vars = full();
+        vars.insert("TWILIO_API_BASE_URL", "http://127.0.0.1:4010");
+        vars.insert("TWILIO_LOOKUP_BASE_URL", "http://127.0.0.1:4010/");
+        let config = load(&vars).unwrap();
+        assert!(config.problems.is_empty(), "{:?}", config.problems);
+        assert_eq!(config.twilio.api_base_url, "http://127.0.0.1:4010");
+        assert_eq!(config.twilio.lookup_base_url, "http://127.0.0.1:4010");
+        vars.remove("TWILIO_API_BASE_URL");
+        let config = load(&vars).unwrap();
+        assert_eq!(config.twilio.api_base_url, DEFAULT_TWILIO_API_BASE_URL);
+        assert_eq!(config.twilio.lookup_base_url, "http://127.0.0.1:4010");
     }
 
     #[test]

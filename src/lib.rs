@@ -10,6 +10,7 @@ pub mod database;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod line_type;
 pub mod log;
 pub mod missed_call;
 pub mod owner_notice;

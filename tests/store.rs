@@ -1,14 +1,21 @@
 //! The store against a real PostgreSQL (the cluster `make test` starts), without the worker.
+use missed_call_textback::config::{Secret, TwilioConfig};
 use missed_call_textback::database::{self, Client};
+use missed_call_textback::domain::LineType;
 use missed_call_textback::domain::{
     BusinessNumberInput, CallRef, Caller, DialStatus, Outcome, PhoneNumber, ProcessedBy,
 };
+use missed_call_textback::http::{
+    HttpClient, InboundResponse, Method, OutboundRequest, TransportError,
+};
+use missed_call_textback::line_type::{line_type_of, LineTypeAnswer};
 use missed_call_textback::store::calls::{
     claim_for_text, record_acceptance, record_answered, record_incoming, record_not_sent,
     record_sms_failure, record_sms_sent, settle_if_accepted, settle_without_text,
 };
-use missed_call_textback::store::{migrations, numbers, poll};
+use missed_call_textback::store::{line_types, migrations, numbers, poll};
 use test_support::fresh_test_database as fresh_database;
+use test_support::{LookupScript, TwilioDouble};
 
 fn call(sid: &str) -> CallRef {
     CallRef {
@@ -327,5 +334,182 @@ async fn acceptance_and_pick_up_are_recorded_without_phase_one_and_never_overtur
         marks(&db, "CA4").await,
         (None, None, true, false, true),
         "a screened pick-up is only noted"
+    );
+}
+
+/// Lookup's answers are kept `max_age_days` and refreshed by a new answer; the weekly cleanup
+/// deletes what is older than that. Time passes by moving `looked_up_at`, not by sleeping.
+#[tokio::test]
+async fn line_types_are_cached_for_their_max_age() {
+    let (_, db) = fresh_database().await;
+    let caller = PhoneNumber::parse("+14155550123").unwrap();
+    let other = PhoneNumber::parse("+14155550124").unwrap();
+    assert_eq!(line_types::cached(&db, &caller, 180).await.unwrap(), None);
+    line_types::remember(&db, &caller, &LineType::Landline)
+        .await
+        .unwrap();
+    line_types::remember(&db, &other, &LineType::Other("satellite".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        line_types::cached(&db, &caller, 180).await.unwrap(),
+        Some(LineType::Landline)
+    );
+    assert_eq!(
+        line_types::cached(&db, &other, 180).await.unwrap(),
+        Some(LineType::Other("satellite".into()))
+    );
+
+    age_line_type(&db, &caller, 100).await;
+    assert_eq!(
+        line_types::cached(&db, &caller, 180).await.unwrap(),
+        Some(LineType::Landline)
+    );
+    assert_eq!(line_types::cached(&db, &caller, 99).await.unwrap(), None);
+    // A new answer replaces the old one and is young again.
+    line_types::remember(&db, &caller, &LineType::Mobile)
+        .await
+        .unwrap();
+    assert_eq!(
+        line_types::cached(&db, &caller, 99).await.unwrap(),
+        Some(LineType::Mobile)
+    );
+
+    age_line_type(&db, &caller, 181).await;
+    age_line_type(&db, &other, 179).await;
+    assert_eq!(line_types::cached(&db, &caller, 180).await.unwrap(), None);
+    assert_eq!(line_types::delete_older_than(&db, 180).await.unwrap(), 1);
+    let left: Vec<String> = db
+        .query("SELECT phone FROM line_types", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(left, [other.as_str()]);
+}
+
+async fn age_line_type(db: &Client, phone: &PhoneNumber, days: i32) {
+    db.execute(
+        "UPDATE line_types SET looked_up_at = now() - make_interval(days => $2) WHERE phone = $1",
+        &[&phone.as_str(), &days],
+    )
+    .await
+    .unwrap();
+}
+
+/// `HttpClient` natively, over reqwest: `line_type_of` against the Twilio double.
+struct Reqwest(reqwest::Client);
+
+impl HttpClient for Reqwest {
+    async fn send(&self, request: OutboundRequest) -> Result<InboundResponse, TransportError> {
+        let mut outbound = match request.method {
+            Method::Get => self.0.get(&request.url),
+            Method::Post => self.0.post(&request.url),
+        };
+        for (name, value) in &request.headers {
+            outbound = outbound.header(name, value);
+        }
+        if let Some(body) = request.body {
+            outbound = outbound.body(body);
+        }
+        let response = outbound.send().await.map_err(|e| {
+            if e.is_timeout() {
+                TransportError::Timeout
+            } else {
+                TransportError::Connection(e.to_string())
+            }
+        })?;
+        let status = response.status().as_u16();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| TransportError::Connection(e.to_string()))?;
+        Ok(InboundResponse { status, body })
+    }
+}
+
+fn twilio_config(double: &TwilioDouble) -> TwilioConfig {
+    TwilioConfig {
+        account_sid: double.account_sid.clone(),
+        auth_token: Secret::new(double.auth_token.clone()),
+        // Lookup must go to its own base URL: the REST one leads nowhere here.
+        api_base_url: "http://127.0.0.1:9".into(),
+        lookup_base_url: double.base_url(),
+        message_status_url: "http://127.0.0.1:9/api/webhooks/twilio/message-status".into(),
+    }
+}
+
+/// The piece the missed-call path calls, against the real database and the Twilio double: one
+/// paid Lookup per caller, then the cache; failures fail open and are asked again next time; a
+/// number Twilio does not know (404/20404) is remembered as unknown; an old answer is asked again.
+#[tokio::test]
+async fn line_type_of_looks_up_once_then_answers_from_the_cache() {
+    let (_, db) = fresh_database().await;
+    let double = TwilioDouble::start(0, "AC0123456789abcdef0123456789abcdef", "lookup-token")
+        .await
+        .unwrap();
+    let (http, twilio) = (Reqwest(reqwest::Client::new()), twilio_config(&double));
+    let landline = PhoneNumber::parse("+14155550123").unwrap();
+    let mobile = PhoneNumber::parse("+14155550124").unwrap();
+    let unknown = PhoneNumber::parse("+14155550125").unwrap();
+    double.set_line_type(landline.as_str(), "landline");
+
+    let first = line_type_of(&db, &http, &twilio, &landline).await;
+    assert_eq!(first, LineTypeAnswer::LookedUp(LineType::Landline));
+    assert!(first.is_landline() && first.requested());
+    let again = line_type_of(&db, &http, &twilio, &landline).await;
+    assert_eq!(again, LineTypeAnswer::Cached(LineType::Landline));
+    assert!(again.is_landline() && !again.requested());
+    let asked = double.lookups_of(landline.as_str());
+    assert_eq!(asked.len(), 1);
+    assert_eq!(
+        asked[0].query_value("Fields"),
+        Some("line_type_intelligence")
+    );
+
+    // Failures: texted anyway, and not remembered.
+    for (status, code) in [(500, 20500), (429, 20429)] {
+        double.script_lookup(mobile.as_str(), LookupScript::Error { status, code });
+    }
+    for label in ["20500", "20429"] {
+        let answer = line_type_of(&db, &http, &twilio, &mobile).await;
+        let LineTypeAnswer::Unknown { reason, requested } = &answer else {
+            panic!("{answer:?}");
+        };
+        assert!(reason.starts_with(label) && *requested, "{reason}");
+        assert!(!answer.is_landline());
+    }
+    let answer = line_type_of(&db, &http, &twilio, &mobile).await;
+    assert_eq!(answer, LineTypeAnswer::LookedUp(LineType::Mobile));
+    assert_eq!(double.lookups_of(mobile.as_str()).len(), 3);
+
+    double.script_lookup(
+        unknown.as_str(),
+        LookupScript::Error {
+            status: 404,
+            code: 20404,
+        },
+    );
+    let answer = line_type_of(&db, &http, &twilio, &unknown).await;
+    assert_eq!(answer, LineTypeAnswer::LookedUp(LineType::Unknown));
+    let answer = line_type_of(&db, &http, &twilio, &unknown).await;
+    assert_eq!(answer, LineTypeAnswer::Cached(LineType::Unknown));
+    assert_eq!(double.lookups_of(unknown.as_str()).len(), 1);
+
+    // After 180 days the answer is asked for again (and the landline has become a mobile).
+    age_line_type(&db, &landline, 181).await;
+    double.set_line_type(landline.as_str(), "mobile");
+    let answer = line_type_of(&db, &http, &twilio, &landline).await;
+    assert_eq!(answer, LineTypeAnswer::LookedUp(LineType::Mobile));
+    assert_eq!(
+        line_types::cached(&db, &landline, 1).await.unwrap(),
+        Some(LineType::Mobile)
+    );
+    assert_eq!(double.lookups_of(landline.as_str()).len(), 2);
+    assert_eq!(
+        double.requests().len(),
+        double.requests().iter().filter(|r| r.is_lookup()).count(),
+        "nothing but Lookups"
     );
 }

@@ -2,13 +2,14 @@
 //! endpoints for an external scheduler. Both run `run_with`.
 use crate::alerts;
 use crate::config::Config;
+use crate::domain::line_type::LINE_TYPE_CACHE_DAYS;
 use crate::edge::{self, now_ms, WorkerFetch};
 use crate::error::{ApiError, Reply};
 use crate::log::Log;
 use crate::routes::Job;
-use crate::store::calls;
 use crate::store::poll as store;
 use crate::store::poll_runs::{self, Trigger};
+use crate::store::{calls, line_types};
 use crate::{database, info, poll};
 use worker::{Env, Request};
 
@@ -46,11 +47,19 @@ async fn run_with(
             let deleted = store::delete_processed(&db, days).await?;
             let deleted_runs = poll_runs::delete_older_than(&db, days).await?;
             calls::delete_early_statuses(&db, days).await?;
+            // Lookup's answers have an age of their own: they are paid for, and kept until then.
+            let deleted_line_types =
+                line_types::delete_older_than(&db, LINE_TYPE_CACHE_DAYS).await?;
             info!(
                 CLEANUP,
-                "Deleted {deleted} processed calls and {deleted_runs} poll runs older than {days} days"
+                "Deleted {deleted} processed calls and {deleted_runs} poll runs older than {days} days, \
+                 {deleted_line_types} line types older than {LINE_TYPE_CACHE_DAYS} days"
             );
-            serde_json::json!({ "deleted": deleted, "deleted_poll_runs": deleted_runs })
+            serde_json::json!({
+                "deleted": deleted,
+                "deleted_poll_runs": deleted_runs,
+                "deleted_line_types": deleted_line_types,
+            })
         }
     })
 }

@@ -8,6 +8,7 @@ use tokio_postgres::types::{ToSql, Type};
 
 pub mod calls;
 pub mod conversation;
+pub mod line_types;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod migrations;
 pub mod numbers;

@@ -90,7 +90,7 @@ fn account_url(twilio: &TwilioConfig, resource: &str) -> String {
     )
 }
 
-fn basic_auth(twilio: &TwilioConfig) -> (String, String) {
+pub(crate) fn basic_auth(twilio: &TwilioConfig) -> (String, String) {
     let credentials = STANDARD.encode(format!(
         "{}:{}",
         twilio.account_sid,
@@ -431,7 +431,9 @@ fn lookup_is_final(status: u16, _code: Option<u32>) -> bool {
     matches!(status, 400 | 401 | 403 | 404)
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(
+/// A response as `T`, or the `Failure` it is; `is_final(status, code)` says which refusals are
+/// final. Lookup (`twilio::lookup`) reads its answers with it too.
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(
     response: Result<InboundResponse, TransportError>,
     is_final: impl Fn(u16, Option<u32>) -> bool,
 ) -> Result<T, Failure> {
@@ -476,6 +478,7 @@ mod tests {
             account_sid: "AC0123456789abcdef0123456789abcdef".to_string(),
             auth_token: crate::config::Secret::new("secret"),
             api_base_url: "http://127.0.0.1:9".to_string(),
+            lookup_base_url: "http://127.0.0.1:8".to_string(),
             message_status_url: "https://calls.example.com/api/webhooks/twilio/message-status"
                 .to_string(),
         }

@@ -120,6 +120,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ("TWILIO_ACCOUNT_SID", Some(account_sid)),
         ("TWILIO_AUTH_TOKEN", Some(twilio.auth_token.clone())),
         ("TWILIO_API_BASE_URL", Some(twilio.base_url())),
+        ("TWILIO_LOOKUP_BASE_URL", Some(twilio.base_url())),
     ];
     if !options.hyperdrive {
         vars.push(("DATABASE_URL", Some(worker_db_url.clone())));

@@ -37,7 +37,9 @@ pub use monitoring::Delivery;
 pub use recording::{StoredRecording, Voicemail, RECORDING_PATH};
 pub use stats::{screenshot_folder, CallMix, MixedCall, Page, OTHER_BUSINESS, OTHER_NUMBER};
 pub use tls::{start_tls_cluster, TlsCluster};
-pub use twilio_double::{ForwardLeg, InboundSms, MessageScript, RecordedRequest, TwilioDouble};
+pub use twilio_double::{
+    ForwardLeg, InboundSms, LookupScript, MessageScript, RecordedRequest, TwilioDouble,
+};
 pub use voice::{call_params, call_params_from, call_sid, caller, dial_query};
 
 pub const TWILIO_NUMBER: &str = "+14155559000";

@@ -329,6 +329,14 @@ async fn cleanup_deletes_exactly_the_old_processed_calls() {
             .await
             .unwrap();
     }
+    app.db
+        .batch_execute(
+            "INSERT INTO line_types (phone, line_type, looked_up_at) VALUES
+                 ('+14155550123', 'landline', now() - interval '181 days'),
+                 ('+14155550124', 'mobile', now() - interval '179 days')",
+        )
+        .await
+        .unwrap();
     for token in [None, Some("wrong")] {
         let denied = app
             .request(Method::DELETE, "/api/cron/cleanup-old-calls", token, None)
@@ -344,7 +352,20 @@ async fn cleanup_deletes_exactly_the_old_processed_calls() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         reply.json(),
-        serde_json::json!({ "deleted": 2, "deleted_poll_runs": 0 })
+        serde_json::json!({ "deleted": 2, "deleted_poll_runs": 0, "deleted_line_types": 1 })
+    );
+    let line_types: Vec<String> = app
+        .db
+        .query("SELECT phone FROM line_types", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(
+        line_types,
+        ["+14155550124"],
+        "Lookup's answers are kept 180 days"
     );
     assert!(app.call_row("CArecent_processed").await.is_some());
     assert!(app.call_row("CAold_unprocessed").await.is_some());

@@ -1,9 +1,10 @@
 //! The REST side of the double on axum: the routes Twilio's 2010-04-01 API has for messages,
-//! calls and the account's numbers (those handlers in `numbers`), HTTP Basic auth, Twilio's error and list JSON, and `/__double/requests`. Connections are
-//! served with hyper directly, each in a task of its own, so that a scripted `Drop` can close one
+//! calls and the account's numbers (those handlers in `numbers`), Lookup v2's phone numbers (in
+//! `lookup`), HTTP Basic auth, Twilio's error and list JSON, and `/__double/requests`. Connections
+//! are served with hyper directly, each in a task of its own, so that a scripted `Drop` can close one
 //! without answering, which is what a client sees when Twilio's side of a connection dies.
 use crate::{
-    dates, numbers, phone, MessageScript, RecordedRequest, ScriptedCall, StoredMessage,
+    dates, lookup, numbers, phone, MessageScript, RecordedRequest, ScriptedCall, StoredMessage,
     TwilioDouble, API_PREFIX,
 };
 use axum::body::{Body, Bytes};
@@ -33,7 +34,7 @@ pub(crate) async fn serve(listener: TcpListener, double: TwilioDouble) {
 
 /// Lets a handler end its own connection without a response.
 #[derive(Clone, Default)]
-struct ConnectionKill(Arc<Notify>);
+pub(crate) struct ConnectionKill(Arc<Notify>);
 
 async fn serve_connection(stream: TcpStream, router: Router) {
     let _ = stream.set_nodelay(true);
@@ -82,13 +83,17 @@ fn router(double: TwilioDouble) -> Router {
                 .post(numbers::update_number)
                 .fallback(method_not_allowed),
         )
+        .route(
+            &format!("{}{{phone}}", lookup::LOOKUP_PREFIX),
+            get(lookup::lookup).fallback(method_not_allowed),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(double.clone(), gate))
         .with_state(double)
 }
 
 /// Before any route: records the request, waits the configured latency, and checks HTTP Basic auth
-/// for everything under an account.
+/// for everything under an account and for Lookup (the same account's credentials).
 async fn gate(State(double): State<TwilioDouble>, request: Request, next: Next) -> Response {
     if request.uri().path() == "/__double/requests" {
         return next.run(request).await;
@@ -118,6 +123,10 @@ async fn gate(State(double): State<TwilioDouble>, request: Request, next: Next) 
         if account != double.account_sid || !double.authorised(recorded.authorization.as_deref()) {
             return twilio_error(401, 20003, "Authenticate");
         }
+    } else if recorded.path.starts_with(lookup::LOOKUP_PREFIX)
+        && !double.authorised(recorded.authorization.as_deref())
+    {
+        return twilio_error(401, 20003, "Authenticate");
     }
     let mut request = Request::from_parts(parts, Body::from(body));
     request.extensions_mut().insert(recorded);
@@ -281,7 +290,7 @@ async fn send_message(
 }
 
 /// Closes this request's connection and never answers.
-async fn hang_up(kill: ConnectionKill) -> Response {
+pub(crate) async fn hang_up(kill: ConnectionKill) -> Response {
     kill.0.notify_one();
     std::future::pending().await
 }

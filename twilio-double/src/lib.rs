@@ -1,16 +1,19 @@
 //! A local stand-in for Twilio, speaking its wire format: the REST API's paths, HTTP Basic auth, form
-//! bodies, JSON shapes and error codes, and the signed webhooks Twilio posts back. Tests script it,
+//! bodies, JSON shapes and error codes, Lookup v2's line types (served on the same port), and the
+//! signed webhooks Twilio posts back. Tests script it,
 //! read back what it was sent, and have it call the worker the way Twilio would; the `twilio-double`
 //! binary serves it for local runs. It shares no code with the product on purpose, so a product
 //! mistake about Twilio's format shows up as a failing test instead of being agreed with.
 mod api;
 mod dates;
 mod latency;
+mod lookup;
 mod numbers;
 mod phone;
 pub mod signature;
 mod webhooks;
 
+pub use lookup::{LookupScript, DEFAULT_LINE_TYPE, LOOKUP_PREFIX};
 pub use phone::is_e164;
 pub use webhooks::{ForwardLeg, InboundSms};
 
@@ -141,6 +144,10 @@ struct State {
     failing_number_requests: u32,
     /// Per Call SID: how many of the next lookups answer 500.
     failing_lookups: HashMap<String, u32>,
+    /// Lookup v2: per E.164 number, its line type when not `DEFAULT_LINE_TYPE`.
+    line_types: HashMap<String, String>,
+    /// Lookup v2: per E.164 number, what its next Lookups meet.
+    lookup_scripts: HashMap<String, VecDeque<LookupScript>>,
     latency: latency::Latency,
     sequence: u64,
 }

@@ -3,7 +3,7 @@
 //! without an answer), latency, and the signed webhooks it posts to a small local receiver.
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use twilio_double::{signature, MessageScript, TwilioDouble};
+use twilio_double::{signature, LookupScript, MessageScript, TwilioDouble};
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "secret-token";
@@ -815,4 +815,124 @@ async fn the_accounts_numbers_are_found_by_number_and_updated_field_by_field() {
         .delete(url(&double, &resource))
         .basic_auth(ACCOUNT, Some(TOKEN));
     assert_eq!(status_and_json(delete).await.0, 405);
+}
+
+fn lookup_url(double: &TwilioDouble, number: &str, fields: Option<&str>) -> String {
+    let encoded = number.replace('+', "%2B");
+    let query = fields.map_or(String::new(), |fields| format!("?Fields={fields}"));
+    format!("{}/v2/PhoneNumbers/{encoded}{query}", double.base_url())
+}
+
+async fn lookup(double: &TwilioDouble, number: &str) -> (u16, serde_json::Value) {
+    let request = client()
+        .get(lookup_url(double, number, Some("line_type_intelligence")))
+        .basic_auth(ACCOUNT, Some(TOKEN));
+    status_and_json(request).await
+}
+
+/// Lookup v2 as the worker asks it: the account's Basic auth, the number with its `+` encoded, and
+/// `Fields=line_type_intelligence`; Twilio's resource back, the package filled only when asked for.
+#[tokio::test]
+async fn lookup_answers_the_line_type_in_twilios_shape() {
+    let double = double().await;
+    double.set_line_type(OURS, "landline");
+    let (status, body) = lookup(&double, CALLER).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["phone_number"], CALLER);
+    assert_eq!(body["calling_country_code"], "1");
+    assert_eq!(body["country_code"], "US");
+    assert_eq!(body["national_format"], "(415) 555-0123");
+    assert_eq!(body["valid"], true);
+    assert_eq!(
+        body["url"],
+        format!("https://lookups.twilio.com/v2/PhoneNumbers/{CALLER}")
+    );
+    let package = &body["line_type_intelligence"];
+    assert_eq!(package["type"], "mobile", "{body}");
+    assert_eq!(package["error_code"], serde_json::Value::Null);
+    assert!(package["carrier_name"].is_string());
+    for field in ["mobile_country_code", "mobile_network_code"] {
+        assert!(package.get(field).is_some(), "{field}: {package}");
+    }
+    let (_, body) = lookup(&double, OURS).await;
+    assert_eq!(body["line_type_intelligence"]["type"], "landline");
+
+    // Without Fields, Twilio runs (and bills) no package: it is null.
+    let request = client()
+        .get(lookup_url(&double, OURS, None))
+        .basic_auth(ACCOUNT, Some(TOKEN));
+    let (status, body) = status_and_json(request).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["line_type_intelligence"], serde_json::Value::Null);
+    assert_eq!(body["valid"], true);
+
+    // Not a number: 200 and valid false, as Twilio answers it.
+    let (status, body) = lookup(&double, "+1415").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["valid"], false);
+    assert_eq!(body["line_type_intelligence"], serde_json::Value::Null);
+
+    // Basic auth as on the REST API.
+    for auth in [None, Some("wrong")] {
+        let mut request = client().get(lookup_url(&double, CALLER, Some("line_type_intelligence")));
+        if let Some(password) = auth {
+            request = request.basic_auth(ACCOUNT, Some(password));
+        }
+        let (status, body) = status_and_json(request).await;
+        assert_eq!(status, 401);
+        assert_twilio_error(&body, 401, 20003);
+    }
+
+    // Every request is recorded, under the number it asked about.
+    let lookups = double.lookups_of(CALLER);
+    assert_eq!(lookups.len(), 3, "one answered, two refused");
+    assert!(lookups.iter().all(|r| r.is_lookup()));
+    assert_eq!(lookups[0].path, "/v2/PhoneNumbers/%2B14155550123");
+    assert_eq!(
+        lookups[0].query_value("Fields"),
+        Some("line_type_intelligence")
+    );
+    assert_eq!(double.lookups_of(OURS).len(), 2);
+    let all = double.requests();
+    assert_eq!(all.iter().filter(|r| r.is_lookup()).count(), 6);
+    assert!(!all
+        .iter()
+        .any(|r| r.is_message_send() || r.is_call_lookup()));
+}
+
+/// Failures are scripted per number and used up in order; then the number answers as before.
+#[tokio::test]
+async fn lookup_failures_are_scripted_per_number() {
+    let double = double().await;
+    double.set_line_type(CALLER, "fixedVoip");
+    for (status, code) in [(500, 20500), (429, 20429), (404, 20404)] {
+        double.script_lookup(CALLER, LookupScript::Error { status, code });
+    }
+    double.script_lookup(CALLER, LookupScript::NoLineType { error_code: 60600 });
+    for (status, code) in [(500, 20500), (429, 20429), (404, 20404)] {
+        let (got, body) = lookup(&double, CALLER).await;
+        assert_eq!(got, status, "{body}");
+        assert_twilio_error(&body, status, code);
+    }
+    let (status, body) = lookup(&double, CALLER).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["line_type_intelligence"]["type"],
+        serde_json::Value::Null
+    );
+    assert_eq!(body["line_type_intelligence"]["error_code"], 60600);
+    let (_, body) = lookup(&double, CALLER).await;
+    assert_eq!(body["line_type_intelligence"]["type"], "fixedVoip");
+    // Another number was never scripted.
+    let (_, body) = lookup(&double, OURS).await;
+    assert_eq!(body["line_type_intelligence"]["type"], "mobile");
+
+    double.script_lookup(CALLER, LookupScript::Drop);
+    let dropped = client()
+        .get(lookup_url(&double, CALLER, Some("line_type_intelligence")))
+        .basic_auth(ACCOUNT, Some(TOKEN))
+        .send()
+        .await;
+    assert!(dropped.is_err(), "{dropped:?}");
+    assert_eq!(double.lookups_of(CALLER).len(), 6);
 }
