@@ -10,6 +10,7 @@ use crate::domain::owner_notice::missed_call_text;
 use crate::domain::rules::{self, CallTiming, Decision, Fate};
 use crate::domain::{BusinessNumber, CallRef, DialStatus, Outcome, PhoneNumber, ProcessedBy};
 use crate::http::HttpClient;
+use crate::line_type::line_type_of;
 use crate::log::Log;
 use crate::owner_notice::{self, NoticeKind};
 use crate::store::calls::{self, Claim, Reservation};
@@ -251,7 +252,26 @@ async fn text_by_the_rules(
                 until: until.as_second(),
             });
         }
-        Decision::Text { body, day, .. } => {
+        Decision::Text {
+            body,
+            day,
+            check_line_type,
+        } => {
+            if check_line_type {
+                let twilio = &texting.config.twilio;
+                if line_type_of(db, http, twilio, caller).await.is_landline() {
+                    calls::settle_skipped(db, &call.call_sid, Outcome::Landline).await?;
+                    info!(
+                        LOG,
+                        "Not texting {} for {}: a landline",
+                        caller.masked(),
+                        call.call_sid
+                    );
+                    return Ok(TextOutcome::Skipped {
+                        outcome: Outcome::Landline,
+                    });
+                }
+            }
             let rules = &business.rules;
             let reserved = calls::reserve_text(
                 db,

@@ -423,3 +423,41 @@ async fn a_deferred_text_is_announced_to_the_owner_with_its_hour() {
     assert_eq!(app.run_poll().await.texted, 1);
     assert_eq!(app.wait_for_texts_to(FORWARD_TO, 2).await.len(), 1);
 }
+
+#[tokio::test]
+async fn landlines_are_skipped_by_one_cached_lookup_and_a_failed_lookup_texts_anyway() {
+    let app = spawn_app().await;
+    configure(&app, json!({ "skip_landlines": true })).await;
+    let (landline, mobile, unknown) = (caller(1), caller(2), caller(3));
+    app.twilio.set_line_type(&landline, "landline");
+    app.twilio.script_lookup(
+        &unknown,
+        LookupScript::Error {
+            status: 500,
+            code: 20500,
+        },
+    );
+
+    assert_eq!(outcome(&missed(&app, 1, &landline).await), "landline");
+    assert_eq!(outcome(&missed(&app, 2, &landline).await), "landline");
+    assert_eq!(
+        app.twilio.lookups_of(&landline).len(),
+        1,
+        "the second call is answered from the cache"
+    );
+    assert!(app.twilio.messages_to(&landline).is_empty());
+    assert_eq!(outcome(&missed(&app, 3, &mobile).await), "texted");
+    assert_eq!(
+        outcome(&missed(&app, 4, &unknown).await),
+        "texted",
+        "fails open"
+    );
+    assert_eq!(app.twilio.lookups_of(&unknown).len(), 1);
+
+    // Without the setting nobody is looked up, and a landline is texted like any caller.
+    configure(&app, json!({})).await;
+    assert_eq!(outcome(&missed(&app, 5, &caller(5)).await), "texted");
+    app.twilio.set_line_type(&caller(6), "landline");
+    assert_eq!(outcome(&missed(&app, 6, &caller(6)).await), "texted");
+    assert!(app.twilio.lookups_of(&caller(6)).is_empty());
+}
