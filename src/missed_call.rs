@@ -231,7 +231,7 @@ async fn text_by_the_rules(
     };
     let body = match rules::decide(business, clock, caller, timing, texting.now) {
         Decision::Skip(outcome) => {
-            calls::settle_skipped(db, &call.call_sid, outcome).await?;
+            calls::settle_skipped(db, call, outcome, None).await?;
             info!(
                 LOG,
                 "Not texting {} for {}: {outcome}",
@@ -241,7 +241,7 @@ async fn text_by_the_rules(
             return Ok(TextOutcome::Skipped { outcome });
         }
         Decision::Defer { until } => {
-            calls::defer_text(db, &call.call_sid, until.as_second()).await?;
+            calls::defer_text(db, call, until.as_second()).await?;
             info!(
                 LOG,
                 "Quiet hours at {}: the text for {} waits until {until}",
@@ -257,21 +257,6 @@ async fn text_by_the_rules(
             day,
             check_line_type,
         } => {
-            if check_line_type {
-                let twilio = &texting.config.twilio;
-                if line_type_of(db, http, twilio, caller).await.is_landline() {
-                    calls::settle_skipped(db, &call.call_sid, Outcome::Landline).await?;
-                    info!(
-                        LOG,
-                        "Not texting {} for {}: a landline",
-                        caller.masked(),
-                        call.call_sid
-                    );
-                    return Ok(TextOutcome::Skipped {
-                        outcome: Outcome::Landline,
-                    });
-                }
-            }
             let rules = &business.rules;
             let reserved = calls::reserve_text(
                 db,
@@ -284,6 +269,30 @@ async fn text_by_the_rules(
             )
             .await?;
             match reserved {
+                // The paid question last: after the free rules, the cooldown and the day's
+                // count, which a landline gives back.
+                Reservation::Granted if check_line_type => {
+                    let twilio = &texting.config.twilio;
+                    let answer = line_type_of(db, http, twilio, caller).await;
+                    if answer.is_landline() {
+                        let day = (!claim.reserved).then(|| day.to_string());
+                        let outcome = Outcome::Landline;
+                        calls::settle_skipped(db, call, outcome, day.as_deref()).await?;
+                        info!(
+                            LOG,
+                            "Not texting {} for {}: a landline ({})",
+                            caller.masked(),
+                            call.call_sid,
+                            if answer.requested() {
+                                "Lookup"
+                            } else {
+                                "cached"
+                            }
+                        );
+                        return Ok(TextOutcome::Skipped { outcome });
+                    }
+                    body
+                }
                 Reservation::Granted => body,
                 Reservation::NotClaimed => return Ok(TextOutcome::AlreadyHandled),
                 Reservation::Refused(outcome) => {

@@ -10,8 +10,9 @@ use missed_call_textback::http::{
 };
 use missed_call_textback::line_type::{line_type_of, LineTypeAnswer};
 use missed_call_textback::store::calls::{
-    claim_for_text, record_acceptance, record_answered, record_incoming, record_not_sent,
-    record_sms_failure, record_sms_sent, settle_if_accepted, settle_without_text,
+    claim_for_text, defer_text, record_acceptance, record_answered, record_incoming,
+    record_not_sent, record_sms_failure, record_sms_sent, reserve_text, settle_if_accepted,
+    settle_skipped, settle_without_text, Reservation,
 };
 use missed_call_textback::store::{line_types, migrations, numbers, poll};
 use test_support::fresh_test_database as fresh_database;
@@ -512,4 +513,137 @@ async fn line_type_of_looks_up_once_then_answers_from_the_cache() {
         double.requests().iter().filter(|r| r.is_lookup()).count(),
         "nothing but Lookups"
     );
+}
+
+/// The cooldown row and the day's count of `caller`'s texts from the test number.
+async fn reservations(db: &Client) -> (Option<String>, i32) {
+    let holder = db
+        .query_opt(
+            "SELECT call_sid FROM caller_cooldowns WHERE caller = '+14155550123'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .map(|row| row.get(0));
+    let texts = db
+        .query_opt("SELECT texts FROM daily_text_counts", &[])
+        .await
+        .unwrap()
+        .map_or(0, |row| row.get(0));
+    (holder, texts)
+}
+
+async fn reserve(db: &Client, sid: &str, cooldown: u32, limit: u32) -> Reservation {
+    let target = call(sid);
+    let caller = PhoneNumber::parse("+14155550123").unwrap();
+    reserve_text(db, &target, &caller, cooldown, limit, "2026-11-25", "Hi")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn concurrent_reservations_from_one_caller_grant_one_and_count_one() {
+    let (url, db) = fresh_database().await;
+    add_business(&db).await;
+    let mut clients = Vec::new();
+    for n in 0..12 {
+        let client = database::connect_url(&url).await.unwrap();
+        claim_for_text(
+            &client,
+            &call(&format!("CA{n}")),
+            ProcessedBy::Callback,
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        clients.push(client);
+    }
+    let sids: Vec<String> = (0..12).map(|n| format!("CA{n}")).collect();
+    let reserved = futures::future::join_all(
+        clients
+            .iter()
+            .zip(&sids)
+            .map(|(c, sid)| reserve(c, sid, 12, 200)),
+    )
+    .await;
+    let granted = reserved
+        .iter()
+        .filter(|r| **r == Reservation::Granted)
+        .count();
+    let cooled = reserved
+        .iter()
+        .filter(|r| **r == Reservation::Refused(Outcome::Cooldown))
+        .count();
+    assert_eq!((granted, cooled), (1, 11));
+    let (holder, texts) = reservations(&db).await;
+    assert!(holder.is_some());
+    assert_eq!(texts, 1, "only the granted text is counted");
+}
+
+#[tokio::test]
+async fn a_retry_is_not_counted_twice_and_a_deferral_or_skip_gives_the_reservation_back() {
+    let (_, db) = fresh_database().await;
+    add_business(&db).await;
+    let c = call("CA1");
+    claim_for_text(&db, &c, ProcessedBy::Callback, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reserve(&db, "CA1", 12, 200).await, Reservation::Granted);
+    record_sms_failure(&db, "CA1", "http-429", Some(0), false)
+        .await
+        .unwrap();
+    let retry = claim_for_text(&db, &c, ProcessedBy::Poll, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(retry.reserved);
+    assert_eq!(reserve(&db, "CA1", 12, 200).await, Reservation::Granted);
+    assert_eq!(reservations(&db).await, (Some("CA1".into()), 1));
+
+    // The retry falls in quiet hours: deferred, it holds no cooldown until it is sent.
+    defer_text(&db, &c, 4_000_000_000).await.unwrap();
+    assert_eq!(reservations(&db).await.0, None);
+    db.execute("UPDATE active_calls SET next_attempt_at = now()", &[])
+        .await
+        .unwrap();
+    let due = claim_for_text(&db, &c, ProcessedBy::Poll, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(due.deferred && !due.reserved);
+    assert_eq!(reserve(&db, "CA1", 12, 200).await, Reservation::Granted);
+    assert_eq!(reservations(&db).await, (Some("CA1".into()), 2));
+    // A landline found after the reservation gives back both.
+    settle_skipped(&db, &c, Outcome::Landline, Some("2026-11-25"))
+        .await
+        .unwrap();
+    assert_eq!(reservations(&db).await, (None, 1));
+    // A settled call reserves nothing.
+    assert_eq!(reserve(&db, "CA1", 12, 200).await, Reservation::NotClaimed);
+    assert_eq!(reservations(&db).await, (None, 1));
+}
+
+#[tokio::test]
+async fn the_daily_limit_refuses_without_counting_and_zero_refuses_all() {
+    let (_, db) = fresh_database().await;
+    add_business(&db).await;
+    for sid in ["CA1", "CA2"] {
+        claim_for_text(&db, &call(sid), ProcessedBy::Callback, None)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(
+        reserve(&db, "CA1", 0, 0).await,
+        Reservation::Refused(Outcome::DailyLimit)
+    );
+    assert_eq!(
+        reservations(&db).await,
+        (None, 0),
+        "a cooldown of 0 writes no row"
+    );
+    assert_eq!(reserve(&db, "CA2", 0, 1).await, Reservation::Granted);
+    assert_eq!(reservations(&db).await, (None, 1));
 }

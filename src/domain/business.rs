@@ -194,6 +194,7 @@ impl BusinessNumberInput {
                 "business_name: must be 1 to {MAX_NAME_CHARS} characters"
             ));
         }
+        spoken(&business_name).map_err(|e| format!("business_name: {e}"))?;
         let sms_template = self
             .sms_template
             .unwrap_or_else(|| DEFAULT_TEMPLATE.to_string());
@@ -285,7 +286,10 @@ impl BusinessNumberInput {
                     "voicemail_greeting: must be at most {MAX_GREETING_CHARS} characters"
                 ))
             }
-            Some(greeting) => greeting.to_string(),
+            Some(greeting) => {
+                spoken(greeting).map_err(|e| format!("voicemail_greeting: {e}"))?;
+                greeting.to_string()
+            }
         };
         let timezone = hours::parse_timezone(self.timezone.as_deref().unwrap_or("UTC"))
             .map_err(|e| format!("timezone: {e}"))?;
@@ -328,6 +332,21 @@ impl BusinessNumberInput {
             voicemail_greeting,
             notify_owner: self.notify_owner.unwrap_or(false),
         })
+    }
+}
+
+/// Text that is spoken in TwiML (`<Say>`): XML cannot carry control characters, escaped or not, so
+/// one would make Twilio fail the caller's call.
+fn spoken(text: &str) -> Result<(), String> {
+    match text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        Some(c) => Err(format!(
+            "must not contain control characters (found U+{:04X})",
+            c as u32
+        )),
+        None => Ok(()),
     }
 }
 
@@ -527,6 +546,22 @@ mod tests {
                 },
                 "+14155559999",
                 "business_name",
+            ),
+            (
+                BusinessNumberInput {
+                    business_name: "Joe\u{7}s".into(),
+                    ..input()
+                },
+                "+14155559999",
+                "business_name: must not contain control characters (found U+0007)",
+            ),
+            (
+                BusinessNumberInput {
+                    voicemail_greeting: Some("Hello\u{0}".into()),
+                    ..input()
+                },
+                "+14155559999",
+                "voicemail_greeting: must not contain control characters",
             ),
             (
                 BusinessNumberInput {

@@ -2,8 +2,9 @@
 //! the settings, and the questions the text rules ask of them at an instant passed in (open now?
 //! when next? quiet until when? which local day?). Wall-clock times are local and converted with
 //! the time zone's rules for that date (jiff and its bundled tz database), so a range means the
-//! same hours on the day the clocks change: a time the spring-forward skips counts from the first
-//! valid instant after it, a time the fall-back repeats from its first occurrence.
+//! same hours on the day the clocks change: a time the spring-forward skips is moved forward by the
+//! gap (02:30 becomes 03:30 daylight time), a time the fall-back repeats is its first occurrence
+//! (or its second, when the first has passed).
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime};
@@ -256,7 +257,16 @@ impl Clock {
         } else {
             return None;
         };
-        instant(&self.tz, ends_on, quiet.end).map(|z| z.timestamp())
+        let end = instant(&self.tz, ends_on, quiet.end)?.timestamp();
+        if end > now {
+            return Some(end);
+        }
+        // In the repeated hour of the fall-back night, after the first occurrence of the end:
+        // quiet hours end at its second.
+        let minutes = quiet.end % MINUTES_PER_DAY;
+        let at = ends_on.at((minutes / 60) as i8, (minutes % 60) as i8, 0, 0);
+        let later = self.tz.to_ambiguous_zoned_datetime(at).later().ok()?;
+        Some(later.timestamp()).filter(|later| *later > now)
     }
 }
 
@@ -442,6 +452,15 @@ mod tests {
             assert!(!clock.is_open(instant));
         }
         assert!(clock.is_open(at(NY, "2026-11-01T09:00")));
+        // Quiet hours ending at 01:30 that night: in the second 01:00-02:00 (EST), before the
+        // second 01:30, they end at the second 01:30, not at the first, which has passed.
+        let short = clock_in(NY, &[], Some("00:00-01:30"));
+        let second_one_fifteen =
+            Timestamp::from_second(at(NY, "2026-11-01T01:15").as_second() + 3600).unwrap();
+        assert_eq!(
+            short.quiet_until(second_one_fifteen).unwrap().to_string(),
+            "2026-11-01T06:30:00Z"
+        );
         assert_eq!(
             clock.describe_next_open(night),
             "tomorrow at 9:00 AM",

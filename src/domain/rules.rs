@@ -3,7 +3,8 @@
 //! and the words (the usual text in business hours, the after-hours text outside them). The rules
 //! that count (the cooldown and the daily limit) are decided by the database in one statement
 //! (`store::calls::reserve_text`), since concurrent calls must see each other; the line type needs
-//! Twilio Lookup. `missed_call` runs them in that order: free rules first, paid ones last.
+//! Twilio Lookup. `missed_call` runs them in that order: free rules first, the paid Lookup last
+//! (a landline gives the reserved cooldown and count back).
 use super::business::render_sms;
 use super::hours::Clock;
 use super::{calling_codes, BusinessNumber, Caller, Outcome, PhoneNumber};

@@ -33,12 +33,16 @@ const PHASE_2: Log = Log("[Voice Phase 2]");
 /// leaves a cold start and a slow network ample room and the caller hardly a pause.
 pub(super) const DATABASE_BUDGET: Duration = Duration::from_secs(3);
 /// Phase 2's background work: up to three connections (each bounded by
-/// `database::CONNECT_TIMEOUT`, 4 s) with these pauses between them, then the work itself (its
-/// statements and a Twilio send of at most 10 s) within WORK_BUDGET: 4 + 1 + 4 + 3 + 4 + 13 = 29 s,
-/// inside waitUntil's 30 s.
+/// `database::CONNECT_TIMEOUT`, 4 s) with these pauses between them, then the work itself, all
+/// inside BACKGROUND_BUDGET (waitUntil allows 30 s). The work has what is left, at least
+/// MIN_WORK_BUDGET after three tries (4 + 1 + 4 + 3 + 4 + 13 = 29 s) and up to 25 s after a first
+/// connection: its statements, a Lookup and a send (each Twilio request at most 10 s), and the
+/// owner's heads-up.
 const CONNECT_RETRY_PAUSES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
-const WORK_BUDGET: Duration = Duration::from_secs(13);
-/// The monitoring after the work: the failures' count, the cron's heartbeat, and an alert's POST.
+const BACKGROUND_BUDGET: Duration = Duration::from_secs(29);
+const MIN_WORK_BUDGET: Duration = Duration::from_secs(13);
+/// The monitoring after the work (the failures' count, the cron's heartbeat, an alert's POST) has
+/// at most this, and never more than what the work left of BACKGROUND_BUDGET.
 const WATCH_BUDGET: Duration = Duration::from_secs(12);
 
 thread_local! {
@@ -325,9 +329,8 @@ async fn incoming_call(
 /// Runs database work after the TwiML has gone back to Twilio (`waitUntil` allows 30 s); a failure
 /// is logged under `log`. Then, within a budget of its own, the monitoring that follows a webhook:
 /// the delivery alert's count when the work saw a text fail, and a look at the cron's heartbeat
-/// (`alerts::check_cron`). Both come after the work, so they never
-/// delay a text, and only when the work went well on the first connection, so they fit in the
-/// time left (30 - 4 - 13 s).
+/// (`alerts::check_cron`). Both come after the work, so they never delay a text, and only when the
+/// work went well on the first connection, in what the work left of BACKGROUND_BUDGET.
 pub(super) fn in_background<Work, Fut, T>(
     ctx: &Context,
     env: &Env,
@@ -343,6 +346,11 @@ pub(super) fn in_background<Work, Fut, T>(
     let env = env.clone();
     let monitoring = config.monitoring.clone();
     ctx.wait_until(async move {
+        let started = now_ms();
+        let left = move || {
+            BACKGROUND_BUDGET
+                .saturating_sub(Duration::from_millis(now_ms().saturating_sub(started)))
+        };
         // A database that is briefly away gets two more chances inside waitUntil's 30 s, since
         // Twilio will not send this callback again.
         let mut connected = database::connect(&env).await;
@@ -362,12 +370,13 @@ pub(super) fn in_background<Work, Fut, T>(
                 return;
             }
         };
-        let done = with_timeout(WORK_BUDGET, work(db.clone()))
+        let work_budget = left().max(MIN_WORK_BUDGET);
+        let done = with_timeout(work_budget, work(db.clone()))
             .await
             .unwrap_or_else(|| {
                 Err(DbError(format!(
-                    "no answer from the database within {} s",
-                    WORK_BUDGET.as_secs()
+                    "not done within {} s: the database or Twilio did not answer",
+                    work_budget.as_secs()
                 )))
             });
         let followup = match done {
@@ -386,13 +395,14 @@ pub(super) fn in_background<Work, Fut, T>(
             }
             alerts::check_cron(&db, &WorkerFetch, &monitoring).await
         };
-        match with_timeout(WATCH_BUDGET, watch).await {
+        let watch_budget = left().min(WATCH_BUDGET);
+        match with_timeout(watch_budget, watch).await {
             Some(Ok(())) => {}
             Some(Err(error)) => warn!(log, "Could not look at the alerts' counts: {error}"),
             None => warn!(
                 log,
                 "The alerts' look took over {} s: skipped",
-                WATCH_BUDGET.as_secs()
+                watch_budget.as_secs()
             ),
         }
     });

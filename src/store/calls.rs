@@ -216,7 +216,7 @@ pub async fn reserve_text(
                  processed_at = CASE WHEN verdict.refused IS NOT NULL THEN now() END,
                  sms_attempts = CASE WHEN verdict.refused IS NOT NULL THEN 0 ELSE c.sms_attempts END
              FROM verdict
-             WHERE c.call_sid = $1
+             WHERE c.call_sid = $1 AND c.outcome = 'sending'
              RETURNING verdict.refused",
             &[
                 text(&call.call_sid),
@@ -251,28 +251,51 @@ pub async fn release_cooldown(db: &Client, call: &CallRef) -> Result<(), DbError
 }
 
 /// A claimed call that a rule keeps from being texted (blocked, country, quiet hours, landline)
-/// is settled with that outcome.
-pub async fn settle_skipped(db: &Client, call_sid: &str, outcome: Outcome) -> Result<(), DbError> {
+/// is settled with that outcome, and gives back the caller's cooldown if it holds it (a retry, or
+/// a reservation just made): no text went, so none should keep the caller's next call from one.
+/// `uncount_day`: the local day whose count the reservation just incremented, taken back too.
+pub async fn settle_skipped(
+    db: &Client,
+    call: &CallRef,
+    outcome: Outcome,
+    uncount_day: Option<&str>,
+) -> Result<(), DbError> {
     db.query_typed(
-        "UPDATE active_calls
+        "WITH released AS (
+             DELETE FROM caller_cooldowns WHERE twilio_number = $3 AND call_sid = $1
+         ), uncounted AS (
+             UPDATE daily_text_counts SET texts = texts - 1
+             WHERE twilio_number = $3 AND day = $4::date AND texts > 0
+         )
+         UPDATE active_calls
          SET outcome = $2, processed = true, processed_at = now(), sms_attempts = 0,
-             next_attempt_at = NULL, deferred = false
+             next_attempt_at = NULL, deferred = false, text_reserved = false
          WHERE call_sid = $1 AND outcome = 'sending'",
-        &[text(&call_sid), text(&outcome.as_str())],
+        &[
+            text(&call.call_sid),
+            text(&outcome.as_str()),
+            text(&call.to.as_str()),
+            text(&uncount_day),
+        ],
     )
     .await?;
     Ok(())
 }
 
 /// Quiet hours: the claimed text is owed at `until` (seconds since the epoch), marked deferred so
-/// the rules let it go then and the poll does not expire it first. Waiting is not an attempt.
-pub async fn defer_text(db: &Client, call_sid: &str, until: i64) -> Result<(), DbError> {
+/// the rules let it go then and the poll does not expire it first. Waiting is not an attempt. A
+/// retry that held the caller's cooldown gives it back, and reserves again when it goes, so the
+/// cooldown counts from the text that is actually sent.
+pub async fn defer_text(db: &Client, call: &CallRef, until: i64) -> Result<(), DbError> {
     db.query_typed(
-        "UPDATE active_calls
+        "WITH released AS (
+             DELETE FROM caller_cooldowns WHERE twilio_number = $3 AND call_sid = $1
+         )
+         UPDATE active_calls
          SET outcome = 'owed', deferred = true, next_attempt_at = to_timestamp($2),
-             sms_attempts = greatest(sms_attempts - 1, 0)
+             sms_attempts = greatest(sms_attempts - 1, 0), text_reserved = false
          WHERE call_sid = $1 AND outcome = 'sending'",
-        &[text(&call_sid), int8(&until)],
+        &[text(&call.call_sid), int8(&until), text(&call.to.as_str())],
     )
     .await?;
     Ok(())
@@ -312,7 +335,8 @@ pub async fn record_sms_sent(
 /// A send that did not go through: `retry_in_secs` Some leaves the text owed for the poll, None
 /// ends it as failed with `reason`. `maybe_sent` marks a failure after which the text may have
 /// gone anyway, so the poll looks it up before sending again; a mark stays until a lookup clears
-/// it (`record_not_sent`), whatever a later failure says.
+/// it (`record_not_sent`), whatever a later failure says. A text that failed for good, and surely
+/// did not go, gives the caller's cooldown back.
 pub async fn record_sms_failure(
     db: &Client,
     call_sid: &str,
@@ -322,7 +346,8 @@ pub async fn record_sms_failure(
 ) -> Result<(), DbError> {
     db.query_typed(
         "WITH released AS (
-             DELETE FROM caller_cooldowns WHERE call_sid = $1 AND $3::int IS NULL
+             DELETE FROM caller_cooldowns WHERE call_sid = $1 AND $3::int IS NULL AND NOT $4
+               AND NOT EXISTS (SELECT 1 FROM active_calls WHERE call_sid = $1 AND sms_maybe_sent)
          )
          UPDATE active_calls
          SET sms_error = $2,

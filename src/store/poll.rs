@@ -31,8 +31,8 @@ pub async fn expire_overdue(db: &Client, max_age_secs: u32) -> Result<u64, DbErr
 #[derive(Debug, Clone)]
 pub struct DueCall {
     pub call: CallRef,
-    /// A text already decided on (a retryable failure, or a claim a crash left `sending`): no
-    /// call lookup needed, only the send.
+    /// A text already decided on (a retryable failure, a text deferred past quiet hours, or a
+    /// claim a crash left `sending`): no call lookup needed, only the send.
     pub owed: bool,
     /// When the text may already have gone out, the time it was claimed (seconds since the
     /// epoch): look for it at Twilio before sending again.

@@ -454,6 +454,15 @@ async fn landlines_are_skipped_by_one_cached_lookup_and_a_failed_lookup_texts_an
     );
     assert_eq!(app.twilio.lookups_of(&unknown).len(), 1);
 
+    // The paid question comes last: a caller the daily limit refuses costs no Lookup.
+    configure(
+        &app,
+        json!({ "skip_landlines": true, "daily_text_limit": 0 }),
+    )
+    .await;
+    assert_eq!(outcome(&missed(&app, 7, &caller(7)).await), "daily_limit");
+    assert!(app.twilio.lookups_of(&caller(7)).is_empty());
+
     // Without the setting nobody is looked up, and a landline is texted like any caller.
     configure(&app, json!({})).await;
     assert_eq!(outcome(&missed(&app, 5, &caller(5)).await), "texted");
