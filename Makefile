@@ -15,9 +15,9 @@ test: setup
 lint: setup
 	bash scripts/lint.sh
 
-# Places a simulated call against `make dev`: make simulate-call STATUS=busy
+# Places a simulated call against `make dev`: make simulate-call STATUS=busy FROM=+14155550124
 simulate-call:
-	cargo run -q --example simulate_call -- --status $(or $(STATUS),no-answer)
+	cargo run -q --example simulate_call -- --status $(or $(STATUS),no-answer) --from $(or $(FROM),+14155550123)
 
 # Prints latency and cost figures: make bench (both), make bench BENCH=fast_path or BENCH=poll
 bench: setup

@@ -83,7 +83,10 @@ async fn main() {
         }
         if Instant::now() > deadline {
             println!(
-                "No text reached the Twilio double within 10 s (expected for answered calls)."
+                "No text reached the Twilio double within 10 s: expected for answered calls, and for a \
+                 caller the number texted within its cooldown (12 hours by default: call from \
+                 another number with FROM=+14155550124, or see the worker's [Missed Call Handler] \
+                 line for the reason)."
             );
             return;
         }
