@@ -19,6 +19,6 @@ lint: setup
 simulate-call:
 	cargo run -q --example simulate_call -- --status $(or $(STATUS),no-answer) --from $(or $(FROM),+14155550123)
 
-# Prints latency and cost figures: make bench (both), make bench BENCH=fast_path or BENCH=poll
+# Prints latency and cost figures: make bench (all), make bench BENCH=fast_path, poll, mixed_poll or scale
 bench: setup
 	bash scripts/with-test-cluster.sh cargo bench $(if $(BENCH),--bench $(BENCH),)

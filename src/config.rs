@@ -38,7 +38,13 @@ pub struct PollSettings {
     pub max_call_age_secs: u32,
     /// Processed calls older than this are deleted by the weekly cleanup.
     pub cleanup_after_days: u32,
+    /// Calls one run works at once (Twilio requests in flight): at most 5, since Workers allow six
+    /// simultaneous open connections per invocation and the database's socket is one of them.
+    pub concurrency: u32,
 }
+
+/// The most calls a poll run works at once.
+pub const MAX_POLL_CONCURRENCY: u32 = 5;
 
 impl Default for PollSettings {
     fn default() -> Self {
@@ -47,6 +53,7 @@ impl Default for PollSettings {
             callback_grace_secs: 20,
             max_call_age_secs: 2 * 60 * 60,
             cleanup_after_days: 7,
+            concurrency: MAX_POLL_CONCURRENCY,
         }
     }
 }
@@ -199,6 +206,15 @@ impl Config {
                 &mut problems,
                 number("POLL_TWILIO_BUDGET", defaults.twilio_budget, 3..=10_000),
                 defaults.twilio_budget,
+            ),
+            concurrency: or_default(
+                &mut problems,
+                number(
+                    "POLL_CONCURRENCY",
+                    defaults.concurrency,
+                    1..=MAX_POLL_CONCURRENCY,
+                ),
+                defaults.concurrency,
             ),
             callback_grace_secs: or_default(
                 &mut problems,
@@ -578,12 +594,16 @@ mod tests {
         assert!(config.problems.is_empty());
         let mut vars = full();
         vars.insert("POLL_TWILIO_BUDGET", "900");
+        vars.insert("POLL_CONCURRENCY", "1");
         vars.insert("POLLING_ONLY", "true");
         let config = load(&vars).unwrap();
         assert_eq!(config.poll.twilio_budget, 900);
+        assert_eq!(config.poll.concurrency, 1);
         assert!(config.polling_only);
         for (name, bad) in [
             ("POLL_TWILIO_BUDGET", "2"),
+            ("POLL_CONCURRENCY", "6"),
+            ("POLL_CONCURRENCY", "0"),
             ("MAX_CALL_AGE_SECS", "soon"),
             ("POLLING_ONLY", "ture"),
             ("CLEANUP_AFTER_DAYS", "0"),

@@ -4,7 +4,8 @@
 //! `verdict` reads Twilio's answer, `reconcile` picks the calls the database never saw out of
 //! Twilio's Calls list, `recovery` whether a text in doubt went out, `budget` keeps a run inside its
 //! subrequest limit; this file is the run itself: reconcile (every 5 minutes), lease, look up, hand
-//! over, hand back.
+//! over, hand back. The leased calls are worked `POLL_CONCURRENCY` (5) at a time, each with its
+//! worst case reserved in the budget before it starts.
 use crate::alerts;
 use crate::config::{Config, PollSettings, TwilioConfig};
 use crate::database::{Client, DbError};
@@ -20,6 +21,7 @@ use crate::store::poll_state;
 use crate::twilio::rest::{self, Failure};
 use crate::{error, info, warn};
 use budget::Counted;
+use futures::stream::{FuturesUnordered, StreamExt};
 use jiff::Timestamp;
 use recovery::{sent_text, SentText};
 use serde::{Deserialize, Serialize};
@@ -70,6 +72,21 @@ pub struct PollSummary {
     /// The run leased as many calls as its budget allows, so more may be waiting behind them.
     pub more_due: bool,
     pub twilio_requests: u32,
+}
+
+impl PollSummary {
+    /// Adds what one call's check counted (the run's own fields stay as they are).
+    fn add_call(&mut self, call: &PollSummary) {
+        self.texted += call.texted;
+        self.answered += call.answered;
+        self.in_progress += call.in_progress;
+        self.cleaned_up += call.cleaned_up;
+        self.recovered += call.recovered;
+        self.failed += call.failed;
+        self.suppressed += call.suppressed;
+        self.quiet_deferred += call.quiet_deferred;
+        self.errors += call.errors;
+    }
 }
 
 /// A whole poll run, as the cron trigger and the endpoint start it: its row in `poll_runs` (the
@@ -160,28 +177,41 @@ pub async fn check_missed_calls(
     info!(LOG, "Found {} calls to check", due.len());
 
     summary.more_due = due.len() as u32 == settings.twilio_budget;
-    for (index, due_call) in due.iter().enumerate() {
+    // The Twilio requests spent (reconciliation's, the finished calls') plus the worst case of the
+    // calls still running: a call starts only when its worst case fits in what is left, so a run
+    // never passes its budget however its calls interleave.
+    let mut committed = http.sent();
+    let mut pending = FuturesUnordered::new();
+    let mut queue = due.iter().enumerate().peekable();
+    while let Some(&(index, due_call)) = queue.peek() {
         let cost = budget::worst_case(due_call.owed, due_call.verify_since.is_some())
             + budget::rule_requests(due_call.business.as_ref());
-        if !budget::fits(http.sent(), cost, settings.twilio_budget) {
-            summary.deferred = (due.len() - index) as u32;
-            info!(
-                LOG,
-                "Twilio budget of {} requests used up: {} calls wait for the next tick",
-                settings.twilio_budget,
-                summary.deferred
-            );
-            break;
+        let fits = budget::fits(committed, cost, settings.twilio_budget);
+        if fits && pending.len() < settings.concurrency as usize {
+            queue.next();
+            committed += cost;
+            summary.checked += 1;
+            pending.push(check_counted(db, &http, texting, due_call, cost));
+            continue;
         }
-        summary.checked += 1;
-        if let Err(failure) = check_one(db, &http, texting, due_call, &mut summary).await {
-            summary.errors += 1;
-            error!(
-                LOG,
-                "Database error while checking {}: {failure}; trying it again on a later tick",
-                due_call.call.call_sid
-            );
+        // Full, or the budget cannot take this call yet: wait for a running call, whose actual
+        // requests may leave room; with none running, the rest waits for the next tick.
+        match pending.next().await {
+            Some(done) => committed = finish(&mut summary, committed, done),
+            None => {
+                summary.deferred = (due.len() - index) as u32;
+                info!(
+                    LOG,
+                    "Twilio budget of {} requests used up: {} calls wait for the next tick",
+                    settings.twilio_budget,
+                    summary.deferred
+                );
+                break;
+            }
         }
+    }
+    while let Some(done) = pending.next().await {
+        committed = finish(&mut summary, committed, done);
     }
     // Every lease goes back, whatever became of its call: a settled call is no longer due, and the
     // rest (still ringing, deferred, owed a retry, hit by an error) come due again by their own
@@ -195,6 +225,41 @@ pub async fn check_missed_calls(
         serde_json::to_string(&summary).unwrap_or_default()
     );
     Ok(summary)
+}
+
+/// What one call's check left: the call, its reserved worst case, the requests it made, its
+/// counts, and whether the database failed it.
+type Checked<'a> = (&'a DueCall, u32, u32, PollSummary, Result<(), DbError>);
+
+/// Checks one leased call with a counter of its own, so its reservation can be settled at what it
+/// actually cost.
+async fn check_counted<'a>(
+    db: &'a Client,
+    http: &'a impl HttpClient,
+    texting: &'a Texting<'a>,
+    due: &'a DueCall,
+    cost: u32,
+) -> Checked<'a> {
+    let mine = Counted::new(http);
+    let mut tally = PollSummary::default();
+    let outcome = check_one(db, &mine, texting, due, &mut tally).await;
+    (due, cost, mine.sent(), tally, outcome)
+}
+
+/// Adds a finished call's counts to the run's, and settles its reservation; returns what is now
+/// committed of the budget.
+fn finish(summary: &mut PollSummary, committed: u32, done: Checked<'_>) -> u32 {
+    let (due, cost, used, tally, outcome) = done;
+    summary.add_call(&tally);
+    if let Err(failure) = outcome {
+        summary.errors += 1;
+        error!(
+            LOG,
+            "Database error while checking {}: {failure}; trying it again on a later tick",
+            due.call.call_sid
+        );
+    }
+    committed - cost + used
 }
 
 /// Every `reconcile::EVERY_SECS`, one run lists the account's calls back to their maximum age and
