@@ -2,48 +2,19 @@
 //! wall time), and EXPLAIN ANALYZE of the due-calls claim on 1,000,000 rows of which 1,000 are
 //! pending. Prints figures; asserts nothing about time. `make bench BENCH=poll`.
 use missed_call_textback::store::poll as store;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use test_support::*;
 
-/// Transactions Postgres counted in this database. tokio-postgres prepares each parameterised
-/// statement in a round trip of its own before executing it, and each of the two ends in a Sync,
-/// so this counts the worker's database round trips.
-async fn round_trips(app: &TestApp) -> i64 {
-    // Backends report their counters when they exit or within a second; give them that second.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    app.db
-        .query_one(
-            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0)
-}
-
-async fn seed_due_calls(app: &TestApp, count: u32) {
-    app.db
-        .execute("DELETE FROM active_calls", &[])
-        .await
-        .unwrap();
-    for n in 0..count {
-        let sid = call_sid(n);
-        app.twilio.script_call(&sid, "completed", &["no-answer"]);
-        app.seed_call(&sid, &format!("+1415{n:07}"), TWILIO_NUMBER, 600)
-            .await;
-    }
-}
-
 async fn measure(app: &TestApp, due: u32, budget: &str) {
-    seed_due_calls(app, due).await;
-    let round_trips_before = round_trips(app).await;
+    app.seed_due_calls(due).await;
+    let round_trips_before = app.db_round_trips().await;
     let requests_before = app.twilio.requests().len();
     let started = Instant::now();
     let summary = app.run_poll().await;
     let wall = started.elapsed();
     let requests = app.twilio.requests().len() - requests_before;
     // The counting query itself adds its own two.
-    let db_round_trips = round_trips(app).await - round_trips_before - 2;
+    let db_round_trips = app.db_round_trips().await - round_trips_before - 2;
     println!(
         "due={due:<5} budget={budget:<6} checked={:<5} texted={:<5} deferred={:<4} twilio_requests={requests:<5} db_round_trips={db_round_trips:<5} wall={:>8.1} ms  ({:.2} ms/call)",
         summary.checked,

@@ -6,41 +6,15 @@
 use std::time::{Duration, Instant};
 use test_support::*;
 
-/// Transactions Postgres counted in this database: the worker's round trips (see benches/poll.rs).
-async fn round_trips(app: &TestApp) -> i64 {
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    app.db
-        .query_one(
-            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0)
-}
-
-async fn seed_due_calls(app: &TestApp, count: u32) {
-    app.db
-        .execute("DELETE FROM active_calls", &[])
-        .await
-        .unwrap();
-    for n in 0..count {
-        let sid = call_sid(n);
-        app.twilio.script_call(&sid, "completed", &["no-answer"]);
-        app.seed_call(&sid, &format!("+1415{n:07}"), TWILIO_NUMBER, 600)
-            .await;
-    }
-}
-
 async fn measure(app: &TestApp, concurrency: &str, due: u32) {
-    seed_due_calls(app, due).await;
-    let round_trips_before = round_trips(app).await;
+    app.seed_due_calls(due).await;
+    let round_trips_before = app.db_round_trips().await;
     let requests_before = app.twilio.requests().len();
     let started = Instant::now();
     let summary = app.run_poll().await;
     let wall = started.elapsed();
     let requests = app.twilio.requests().len() - requests_before;
-    let db_round_trips = round_trips(app).await - round_trips_before - 2;
+    let db_round_trips = app.db_round_trips().await - round_trips_before - 2;
     let checked = f64::from(summary.checked.max(1));
     println!(
         "concurrency={concurrency} due={due:<5} checked={:<5} texted={:<5} wall={:>7.1} s  \

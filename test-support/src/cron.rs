@@ -1,7 +1,7 @@
 //! Helpers for the cron endpoints and triggers, and for making time pass: calls are aged by moving
 //! their timestamps in the database, never by sleeping.
 use crate::app::{Reply, TestApp};
-use crate::{CRON_SECRET, DUE, TWILIO_NUMBER};
+use crate::{call_sid, CRON_SECRET, DUE, TWILIO_NUMBER};
 use missed_call_textback::poll::PollSummary;
 
 impl TestApp {
@@ -140,5 +140,36 @@ impl TestApp {
             None,
         )
         .await
+    }
+
+    /// Transactions Postgres counted in this test's database. tokio-postgres prepares a plain
+    /// parameterised statement in a round trip of its own, and each part ends in a Sync, so this
+    /// counts the worker's database round trips (backends report within a second: it waits that).
+    pub async fn db_round_trips(&self) -> i64 {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        self.db
+            .query_one(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database
+                 WHERE datname = current_database()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    /// Replaces every call with `count` lost callbacks ten minutes old to TWILIO_NUMBER, each from a
+    /// caller of its own and missed (its child leg `no-answer`): due for the poll.
+    pub async fn seed_due_calls(&self, count: u32) {
+        self.db
+            .execute("DELETE FROM active_calls", &[])
+            .await
+            .unwrap();
+        for n in 0..count {
+            let sid = call_sid(n);
+            self.twilio.script_call(&sid, "completed", &["no-answer"]);
+            self.seed_call(&sid, &format!("+1415{n:07}"), TWILIO_NUMBER, 600)
+                .await;
+        }
     }
 }
