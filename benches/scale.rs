@@ -2,7 +2,10 @@
 //! request after 150 ms ± 50 ms (Twilio's usual range), with the Paid plan's budget, working the due
 //! calls one at a time (`POLL_CONCURRENCY=1`, how the poll worked before) and five at a time (the
 //! default). Prints calls drained per minute, Twilio requests per call and database round trips per
-//! run; asserts nothing about time. `make bench BENCH=scale` (`SCALE_CALLS=100,1000` to change).
+//! run; asserts nothing about time. Then the CPU time of each webhook and of a poll of 100 calls,
+//! from the workerd processes' CPU time over many requests (an upper bound: workerd's own work is
+//! in it), against the Free plan's 10 ms per invocation. `make bench BENCH=scale`
+//! (`SCALE_CALLS=100,1000` to change).
 use std::time::{Duration, Instant};
 use test_support::*;
 
@@ -25,6 +28,70 @@ async fn measure(app: &TestApp, concurrency: &str, due: u32) {
         checked / wall.as_secs_f64() * 60.0,
         requests as f64 / checked,
         db_round_trips as f64 / checked,
+    );
+}
+
+/// CPU ms per request of `requests` sent by `send`.
+async fn cpu_per_request<F, Fut>(app: &TestApp, requests: u32, send: F) -> f64
+where
+    F: Fn(u32) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    // Let the work after earlier answers finish, so it is not counted here.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = app.workerd_cpu_ms();
+    for n in 0..requests {
+        send(n).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    (app.workerd_cpu_ms() - before) / f64::from(requests)
+}
+
+async fn measure_cpu() {
+    let app = spawn_app().await;
+    let number = serde_json::json!({
+        "forward_to": FORWARD_TO,
+        "business_name": "Joe's Plumbing",
+        "cooldown_hours": 0,
+        "daily_text_limit": 100_000,
+    });
+    assert_eq!(
+        app.configure_number(TWILIO_NUMBER, number).await.status,
+        201
+    );
+    let requests = 200;
+    let floor = cpu_per_request(&app, requests, |_| async {
+        app.get("/no-such-route").await;
+    })
+    .await;
+    let sids: Vec<String> = (0..requests).map(call_sid).collect();
+    let phase_1 = cpu_per_request(&app, requests, |n| {
+        let sid = sids[n as usize].clone();
+        let app = &app;
+        async move {
+            app.incoming_call(&sid).await;
+        }
+    })
+    .await;
+    let phase_2 = cpu_per_request(&app, requests, |n| {
+        let sid = sids[n as usize].clone();
+        let app = &app;
+        async move {
+            app.dial_result(&sid, "no-answer").await;
+        }
+    })
+    .await;
+    app.seed_due_calls(100).await;
+    let poll = cpu_per_request(&app, 1, |_| async {
+        app.run_poll().await;
+    })
+    .await;
+    println!(
+        "\nCPU time in workerd (an upper bound), {requests} requests each, the Free plan allows 10 ms \
+         per invocation:\n  floor, an unknown route (404, no database): {floor:.2} ms/request\n  Phase 1 (record, <Dial>): {phase_1:.2} ms/request\n  Phase 2 (answer, then \
+         claim, rules, reserve, text, record): {phase_2:.2} ms/request\n  one poll run of 100 due \
+         calls (lookup + text each): {poll:.1} ms ({:.2} ms/call)",
+        poll / 100.0
     );
 }
 
@@ -69,4 +136,5 @@ async fn main() {
             measure(&app, concurrency, due).await;
         }
     }
+    measure_cpu().await;
 }

@@ -4,7 +4,7 @@
 //! here read the worker's log, the database and what the double received.
 use crate::database::{free_port, fresh_database, test_cluster_url, unique, OwnCluster};
 use crate::db_proxy::DbProxy;
-use crate::worker::{start_worker, stop_process_group, worker_became_ready};
+use crate::worker::{start_worker, stop_process_group, worker_became_ready, workerd_cpu_ms};
 use crate::{ADMIN_TOKEN, CRON_SECRET};
 use missed_call_textback::database;
 use missed_call_textback::domain::Outcome;
@@ -56,6 +56,14 @@ pub struct TestApp {
     cluster: Option<OwnCluster>,
     relay: Option<DbProxy>,
 }
+impl TestApp {
+    /// CPU time (ms) this test's workerd has used so far: the difference over N requests bounds the
+    /// CPU per request from above.
+    pub fn workerd_cpu_ms(&self) -> f64 {
+        workerd_cpu_ms(self.worker.id())
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }

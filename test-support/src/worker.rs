@@ -26,6 +26,31 @@ pub(crate) async fn worker_became_ready(worker: &mut Child, workdir: &Path, port
     );
 }
 
+/// CPU time (user + system, in ms) the `workerd` processes of the process group `group` have used
+/// so far, read from /proc: every isolate of the test's worker runs in them, so a difference over N
+/// requests bounds the CPU per request from above (workerd's own housekeeping is included).
+pub(crate) fn workerd_cpu_ms(group: u32) -> f64 {
+    let ticks_per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let mut ticks = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp …`: comm may hold spaces, so fields count from its ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+        let field = |n: usize| fields.get(n).and_then(|f| f.parse::<u64>().ok());
+        // After the comm: state (0), ppid (1), pgrp (2) … utime (11), stime (12).
+        if comm.starts_with("workerd") && field(2) == Some(u64::from(group)) {
+            ticks += field(11).unwrap_or(0) + field(12).unwrap_or(0);
+        }
+    }
+    ticks as f64 * 1000.0 / ticks_per_sec
+}
+
 pub(crate) fn stop_process_group(child: &mut Child) {
     unsafe {
         libc::kill(-(child.id() as i32), libc::SIGKILL);
