@@ -4,6 +4,7 @@
 //! recording callback. `routes::voice`, `routes::screen`, `routes::dial_status` and
 //! `routes::recording` read the requests and do the I/O these ask for.
 use crate::domain::business::DEFAULT_VOICEMAIL_GREETING;
+use crate::domain::rules;
 use crate::domain::{BusinessNumber, CallRef, Caller, DialStatus, PhoneNumber};
 use crate::store::recordings::Recording;
 use crate::twilio::twiml;
@@ -43,6 +44,8 @@ pub enum VoiceRequest {
         screened: bool,
         /// The number takes voicemail (`voicemail=1`): the greeting to play.
         voicemail: Option<String>,
+        /// The number's rules never text this caller (`notext=1`): no text is promised.
+        no_text: bool,
     },
 }
 
@@ -97,6 +100,7 @@ pub fn parse(query: &Params, form: &Params) -> Result<VoiceRequest, String> {
                 caller_gone: form.get("CallStatus").is_some_and(|s| s != "in-progress"),
                 screened: screened(query),
                 voicemail: voicemail(query),
+                no_text: query.get("notext") == Some("1"),
             })
         }
         Some(other) => Err(format!("unknown mode {other:?}")),
@@ -126,7 +130,10 @@ pub fn incoming_twiml(
     let voicemail = number
         .voicemail
         .then_some(number.voicemail_greeting.as_str());
-    let action = twiml::dial_action_url(app_url, from, to, number.screen_calls, voicemail);
+    let no_text = from
+        .textable()
+        .is_some_and(|caller| rules::never_texted(number, caller).is_some());
+    let action = twiml::dial_action_url(app_url, from, to, number.screen_calls, no_text, voicemail);
     let screen = number
         .screen_calls
         .then(|| twiml::screen_url(app_url, &forward, &number.business_name, false));
@@ -310,18 +317,20 @@ pub fn after_dial(status: &DialStatus, screened: bool, polling_only: bool) -> Af
 /// Phase 2's TwiML for a caller still on the line after a missed forward: the voicemail greeting
 /// and `<Record>` when the number takes messages (`voicemail`, its greeting), else a goodbye; for
 /// anyone else nothing. Only a caller who can be texted hears that a text is coming: a withheld
-/// caller may leave a message too, but the default greeting's promise of a text is left out.
+/// caller, or one the number's rules never text (`no_text`), may leave a message too, but the
+/// default greeting's promise of a text is left out.
 pub fn dial_result_twiml(
     app_url: &str,
     status: &DialStatus,
     call: &CallRef,
     caller_gone: bool,
+    no_text: bool,
     voicemail: Option<&str>,
 ) -> String {
     if !status.is_missed() || caller_gone {
         return twiml::empty();
     }
-    let textable = call.from.textable().is_some();
+    let textable = call.from.textable().is_some() && !no_text;
     match voicemail {
         Some(greeting) => {
             let greeting = if !textable && greeting == DEFAULT_VOICEMAIL_GREETING {
@@ -470,6 +479,7 @@ mod tests {
             caller_gone,
             screened,
             voicemail,
+            no_text,
         } = parse(&query, &form).unwrap()
         else {
             panic!("not Phase 2");
@@ -477,7 +487,7 @@ mod tests {
         assert_eq!(call.from, Caller::parse("+14155550111"));
         assert_eq!(call.to.as_str(), "+14155559000");
         assert_eq!(status, DialStatus::Busy);
-        assert!(!caller_gone && !screened && voicemail.is_none());
+        assert!(!caller_gone && !screened && voicemail.is_none() && !no_text);
         let gone = params("CallSid=CA1&From=%2B14155550999&To=%2B14155559999&DialCallStatus=busy&CallStatus=completed");
         let from_form = parse(&params("mode=dial-result"), &gone).unwrap();
         assert!(matches!(
@@ -518,7 +528,7 @@ mod tests {
         let missed = DialStatus::NoAnswer;
         let call = call_from("+14155550123");
         let twiml_for = |status: &DialStatus, gone: bool| {
-            dial_result_twiml("https://x.example", status, &call, gone, None)
+            dial_result_twiml("https://x.example", status, &call, gone, false, None)
         };
         assert!(twiml_for(&missed, false).contains("<Say>Sorry we missed you"));
         assert_eq!(twiml_for(&missed, true), twiml::empty());
@@ -537,7 +547,14 @@ mod tests {
     fn a_withheld_caller_is_not_promised_a_text() {
         for withheld in ["anonymous", "+266696687", ""] {
             let call = call_from(withheld);
-            let xml = dial_result_twiml("https://x.example", &DialStatus::Busy, &call, false, None);
+            let xml = dial_result_twiml(
+                "https://x.example",
+                &DialStatus::Busy,
+                &call,
+                false,
+                false,
+                None,
+            );
             assert!(xml.contains(MISSED_NO_TEXT), "{withheld:?}: {xml}");
             assert!(!xml.contains("text"), "{withheld:?}: {xml}");
             let voicemail = Some(DEFAULT_VOICEMAIL_GREETING);
@@ -545,6 +562,7 @@ mod tests {
                 "https://x.example",
                 &DialStatus::Busy,
                 &call,
+                false,
                 false,
                 voicemail,
             );
@@ -596,6 +614,7 @@ mod tests {
             &status,
             &call,
             caller_gone,
+            false,
             voicemail.as_deref(),
         );
         let verbs = verbs(&xml);
@@ -634,7 +653,7 @@ mod tests {
         let on = Some(DEFAULT_VOICEMAIL_GREETING);
         for (status, gone) in [(DialStatus::Completed, false), (DialStatus::NoAnswer, true)] {
             assert_eq!(
-                dial_result_twiml("https://x.example", &status, &call, gone, on),
+                dial_result_twiml("https://x.example", &status, &call, gone, false, on),
                 twiml::empty()
             );
         }
@@ -742,6 +761,66 @@ mod tests {
         ] {
             let error = parse_recording(&params(query), &params(form)).unwrap_err();
             assert!(error.contains(expected), "{error:?} should name {expected}");
+        }
+    }
+
+    #[test]
+    fn a_caller_the_rules_never_text_is_promised_no_text() {
+        let to = PhoneNumber::parse("+14155559000").unwrap();
+        let number = BusinessNumberInput {
+            forward_to: "+14155550100".into(),
+            business_name: "Joe's".into(),
+            blocked_callers: Some(vec!["+14155550666".into()]),
+            voicemail: Some(true),
+            ..Default::default()
+        }
+        .validate("+14155559000")
+        .unwrap();
+        for (caller, kept) in [
+            ("+14155550666", true),
+            ("+447700900123", true),
+            ("+14155550123", false),
+        ] {
+            let from = Caller::parse(caller);
+            let xml =
+                incoming_twiml("https://x.example", Some(&number), "CA1", &from, &to).unwrap();
+            assert_eq!(xml.contains("notext=1"), kept, "{caller}: {xml}");
+            let query = params(&format!(
+                "mode=dial-result&origFrom={}&origTo=%2B14155559000{}",
+                caller.replace('+', "%2B"),
+                if kept { "&notext=1" } else { "" }
+            ));
+            let form = params("CallSid=CA1&DialCallStatus=no-answer&CallStatus=in-progress");
+            let Ok(VoiceRequest::DialResult { call, no_text, .. }) = parse(&query, &form) else {
+                panic!("not Phase 2");
+            };
+            assert_eq!(no_text, kept);
+            let goodbye = dial_result_twiml(
+                "https://x.example",
+                &DialStatus::NoAnswer,
+                &call,
+                false,
+                no_text,
+                None,
+            );
+            let greeting = dial_result_twiml(
+                "https://x.example",
+                &DialStatus::NoAnswer,
+                &call,
+                false,
+                no_text,
+                Some(DEFAULT_VOICEMAIL_GREETING),
+            );
+            if kept {
+                assert!(goodbye.contains(MISSED_NO_TEXT), "{caller}: {goodbye}");
+                assert!(greeting.contains(VOICEMAIL_NO_TEXT), "{caller}: {greeting}");
+            } else {
+                assert!(goodbye.contains(MISSED), "{caller}: {goodbye}");
+                assert!(
+                    !greeting.contains(VOICEMAIL_NO_TEXT),
+                    "{caller}: {greeting}"
+                );
+            }
         }
     }
 

@@ -39,6 +39,18 @@ pub enum Decision {
     },
 }
 
+/// The rules that keep `caller` from every text of `business`, whatever the hour: the blocked list
+/// and the allowed countries. Phase 1 asks it too, so that Phase 2 promises no text to them.
+pub fn never_texted(business: &BusinessNumber, caller: &PhoneNumber) -> Option<Outcome> {
+    let rules = &business.rules;
+    if rules.blocked_callers.contains(caller) {
+        return Some(Outcome::Blocked);
+    }
+    let allowed = calling_codes::of(caller)
+        .is_some_and(|code| rules.allowed_calling_codes.iter().any(|c| c == code));
+    (!allowed).then_some(Outcome::CountryNotAllowed)
+}
+
 /// The decision for a missed call from `caller` to `business` at `now`.
 pub fn decide(
     business: &BusinessNumber,
@@ -48,13 +60,8 @@ pub fn decide(
     now: Timestamp,
 ) -> Decision {
     let rules = &business.rules;
-    if rules.blocked_callers.contains(caller) {
-        return Decision::Skip(Outcome::Blocked);
-    }
-    let allowed = calling_codes::of(caller)
-        .is_some_and(|code| rules.allowed_calling_codes.iter().any(|c| c == code));
-    if !allowed {
-        return Decision::Skip(Outcome::CountryNotAllowed);
+    if let Some(outcome) = never_texted(business, caller) {
+        return Decision::Skip(outcome);
     }
     if !call.deferred {
         if let Some(until) = clock.quiet_until(now) {

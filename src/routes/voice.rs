@@ -71,12 +71,14 @@ pub async fn voice(mut request: Request, env: &Env, ctx: &Context) -> Result<Rep
             caller_gone,
             screened,
             voicemail,
+            no_text,
         } => {
             let xml = voice::dial_result_twiml(
                 &config.app_url,
                 &status,
                 &call,
                 caller_gone,
+                no_text,
                 voicemail.as_deref(),
             );
             let after = voice::after_dial(&status, screened, config.polling_only);

@@ -56,12 +56,14 @@ impl Forward<'_> {
 /// along so Phase 2 can record and text the call even when Phase 1 could not reach the database.
 /// `voicemail` is the number's greeting when it takes messages: `voicemail=1`, and the greeting
 /// itself only when it is not the default, to keep the URL short (Twilio signs the whole URL, so
-/// neither can be forged).
+/// neither can be forged). `no_text`: the number's rules never text this caller (`notext=1`), so
+/// Phase 2 promises no text.
 pub fn dial_action_url(
     app_url: &str,
     from: &Caller,
     to: &PhoneNumber,
     screened: bool,
+    no_text: bool,
     voicemail: Option<&str>,
 ) -> String {
     let mut query = vec![
@@ -71,6 +73,9 @@ pub fn dial_action_url(
     ];
     if screened {
         query.push(("screened", "1"));
+    }
+    if no_text {
+        query.push(("notext", "1"));
     }
     if let Some(greeting) = voicemail {
         query.push(("voicemail", "1"));
@@ -176,6 +181,7 @@ mod tests {
             &Caller::parse("+14155550123"),
             &PhoneNumber::parse("+14155559999").unwrap(),
             false,
+            false,
             None,
         );
         assert_eq!(
@@ -205,7 +211,9 @@ mod tests {
             screen_url(app, &forward, "Joe's & Co", true),
             "https://x.example/api/webhooks/twilio/screen?business=Joe%27s+%26+Co&origFrom=%2B14155550123&origTo=%2B14155559999&parentCallSid=CA1&screened=1&step=accept"
         );
-        assert!(dial_action_url(app, &from, &to, true, None).ends_with("&screened=1"));
+        assert!(dial_action_url(app, &from, &to, true, false, None).ends_with("&screened=1"));
+        assert!(dial_action_url(app, &from, &to, false, true, None)
+            .contains("?mode=dial-result&notext=1&origFrom="));
     }
 
     #[test]
@@ -245,11 +253,11 @@ mod tests {
         );
         let app = "https://x.example";
         assert_eq!(
-            dial_action_url(app, &from, &to, false, Some(DEFAULT_VOICEMAIL_GREETING)),
+            dial_action_url(app, &from, &to, false, false, Some(DEFAULT_VOICEMAIL_GREETING)),
             "https://x.example/api/webhooks/twilio/voice?mode=dial-result&origFrom=%2B14155550123&origTo=%2B14155559999&voicemail=1"
         );
         assert_eq!(
-            dial_action_url(app, &from, &to, true, Some("Leave it & go")),
+            dial_action_url(app, &from, &to, true, false, Some("Leave it & go")),
             "https://x.example/api/webhooks/twilio/voice?greeting=Leave+it+%26+go&mode=dial-result&origFrom=%2B14155550123&origTo=%2B14155559999&screened=1&voicemail=1"
         );
         assert_eq!(

@@ -110,6 +110,23 @@ async fn blocked_callers_and_callers_from_other_countries_are_not_texted() {
     assert_eq!(outcome(&missed(&app, 5, &blocked).await), "blocked");
     app.assert_logged("Not texting *********0123 for").await;
     app.assert_logged(": country_not_allowed").await;
+
+    // Phase 1 marks the blocked caller's forward, and Phase 2 promises them no text.
+    let sid = call_sid(6);
+    let twiml = app.incoming_call_from(&sid, &blocked).await.body;
+    let action = twiml
+        .split("action=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a <Dial action>")
+        .replace("&amp;", "&");
+    let query = format!("?{}", action.split_once('?').unwrap().1);
+    assert!(query.contains("notext=1"), "{query}");
+    let mut params = call_params_from(&sid, "in-progress", &blocked);
+    params.push(("DialCallStatus", "no-answer"));
+    let goodbye = app.post_voice(&query, &params).await.body;
+    assert!(goodbye.contains("Please call again later"), "{goodbye}");
+    assert!(!goodbye.contains("text"), "{goodbye}");
 }
 
 #[tokio::test]
