@@ -31,6 +31,13 @@ async fn measure(app: &TestApp, concurrency: &str, due: u32) {
     );
 }
 
+/// The default number texting every call: no cooldown, and a daily limit above the bench's calls.
+async fn texting_every_call(app: &TestApp) {
+    let settings = serde_json::json!({ "cooldown_hours": 0, "daily_text_limit": 100_000 });
+    let reply = app.configure_default_number_with(settings).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
 /// CPU ms per request of `requests` sent by `send`.
 async fn cpu_per_request<F, Fut>(app: &TestApp, requests: u32, send: F) -> f64
 where
@@ -49,16 +56,7 @@ where
 
 async fn measure_cpu() {
     let app = spawn_app().await;
-    let number = serde_json::json!({
-        "forward_to": FORWARD_TO,
-        "business_name": "Joe's Plumbing",
-        "cooldown_hours": 0,
-        "daily_text_limit": 100_000,
-    });
-    assert_eq!(
-        app.configure_number(TWILIO_NUMBER, number).await.status,
-        201
-    );
+    texting_every_call(&app).await;
     let requests = 200;
     let floor = cpu_per_request(&app, requests, |_| async {
         app.get("/no-such-route").await;
@@ -115,17 +113,7 @@ async fn main() {
             ..Options::default()
         })
         .await;
-        // Every call texted: no cooldown, and a daily limit above the bench's calls.
-        let number = serde_json::json!({
-            "forward_to": FORWARD_TO,
-            "business_name": "Joe's Plumbing",
-            "cooldown_hours": 0,
-            "daily_text_limit": 100_000,
-        });
-        assert_eq!(
-            app.configure_number(TWILIO_NUMBER, number).await.status,
-            201
-        );
+        texting_every_call(&app).await;
         app.twilio
             .set_latency(Duration::from_millis(150), Duration::from_millis(50));
         for &due in &sizes {

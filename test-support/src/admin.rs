@@ -27,10 +27,7 @@ impl TestApp {
     /// The number most tests call: Joe's Plumbing, forwarding to FORWARD_TO with a 20 s timeout.
     pub async fn configure_default_number(&self) {
         let reply = self
-            .configure_number(
-                TWILIO_NUMBER,
-                serde_json::json!({ "forward_to": FORWARD_TO, "business_name": DEFAULT_BUSINESS }),
-            )
+            .configure_default_number_with(serde_json::json!({}))
             .await;
         assert_eq!(reply.status, 201, "{}", reply.body);
     }
@@ -39,16 +36,22 @@ impl TestApp {
     /// from one caller about something other than the cooldown (`tests/api/rules.rs` has that).
     pub async fn configure_default_number_without_cooldown(&self) {
         let reply = self
-            .configure_number(
-                TWILIO_NUMBER,
-                serde_json::json!({
-                    "forward_to": FORWARD_TO,
-                    "business_name": DEFAULT_BUSINESS,
-                    "cooldown_hours": 0,
-                }),
-            )
+            .configure_default_number_with(serde_json::json!({ "cooldown_hours": 0 }))
             .await;
         assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+
+    /// `PUT` of the default number with `settings` (an object) added to its definition.
+    pub async fn configure_default_number_with(&self, settings: serde_json::Value) -> Reply {
+        let mut body =
+            serde_json::json!({ "forward_to": FORWARD_TO, "business_name": DEFAULT_BUSINESS });
+        body.as_object_mut().unwrap().extend(
+            settings
+                .as_object()
+                .expect("settings are an object")
+                .clone(),
+        );
+        self.configure_number(TWILIO_NUMBER, body).await
     }
 
     pub async fn get_number(&self, twilio_number: &str) -> Reply {

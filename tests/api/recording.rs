@@ -8,11 +8,7 @@ const BUSINESS: &str = "Joe's Plumbing";
 const GREETING: &str = "Joe is out on a job. Leave a message & he will call back.";
 
 async fn configure(app: &TestApp, settings: serde_json::Value) {
-    let mut body = serde_json::json!({ "forward_to": FORWARD_TO, "business_name": BUSINESS });
-    body.as_object_mut()
-        .unwrap()
-        .extend(settings.as_object().unwrap().clone());
-    let reply = app.configure_number(TWILIO_NUMBER, body).await;
+    let reply = app.configure_default_number_with(settings).await;
     assert!(matches!(reply.status, 200 | 201), "{}", reply.body);
 }
 

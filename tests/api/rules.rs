@@ -10,11 +10,7 @@ use test_support::*;
 
 /// The default number with `rules` merged into its definition.
 async fn configure(app: &TestApp, rules: Value) {
-    let mut body = json!({ "forward_to": FORWARD_TO, "business_name": "Joe's Plumbing" });
-    for (key, value) in rules.as_object().unwrap() {
-        body[key] = value.clone();
-    }
-    let reply = app.configure_number(TWILIO_NUMBER, body).await;
+    let reply = app.configure_default_number_with(rules).await;
     assert!(reply.status == 200 || reply.status == 201, "{}", reply.body);
 }
 
