@@ -175,8 +175,26 @@ pub async fn check_missed_calls(
     )
     .await?;
     info!(LOG, "Found {} calls to check", due.len());
-
     summary.more_due = due.len() as u32 == settings.twilio_budget;
+    work_leased(db, &http, texting, &due, &mut summary).await?;
+    info!(
+        LOG,
+        "Done: {}",
+        serde_json::to_string(&summary).unwrap_or_default()
+    );
+    Ok(summary)
+}
+
+/// Works leased calls inside the run's Twilio budget (`http` counts what the run already spent),
+/// then hands every lease back.
+async fn work_leased<H: HttpClient>(
+    db: &Client,
+    http: &Counted<'_, H>,
+    texting: &Texting<'_>,
+    due: &[DueCall],
+    summary: &mut PollSummary,
+) -> Result<(), DbError> {
+    let settings = &texting.config.poll;
     // The Twilio requests spent (reconciliation's, the finished calls') plus the worst case of the
     // calls still running: a call starts only when its worst case fits in what is left, so a run
     // never passes its budget however its calls interleave.
@@ -191,13 +209,13 @@ pub async fn check_missed_calls(
             queue.next();
             committed += cost;
             summary.checked += 1;
-            pending.push(check_counted(db, &http, texting, due_call, cost));
+            pending.push(check_counted(db, http, texting, due_call, cost));
             continue;
         }
         // Full, or the budget cannot take this call yet: wait for a running call, whose actual
         // requests may leave room; with none running, the rest waits for the next tick.
         match pending.next().await {
-            Some(done) => committed = finish(&mut summary, committed, done),
+            Some(done) => committed = finish(summary, committed, done),
             None => {
                 summary.deferred = (due.len() - index) as u32;
                 info!(
@@ -211,7 +229,7 @@ pub async fn check_missed_calls(
         }
     }
     while let Some(done) = pending.next().await {
-        committed = finish(&mut summary, committed, done);
+        committed = finish(summary, committed, done);
     }
     // Every lease goes back, whatever became of its call: a settled call is no longer due, and the
     // rest (still ringing, deferred, owed a retry, hit by an error) come due again by their own
@@ -219,12 +237,7 @@ pub async fn check_missed_calls(
     let leased: Vec<String> = due.iter().map(|d| d.call.call_sid.clone()).collect();
     store::release_leases(db, &leased).await?;
     summary.twilio_requests = http.sent();
-    info!(
-        LOG,
-        "Done: {}",
-        serde_json::to_string(&summary).unwrap_or_default()
-    );
-    Ok(summary)
+    Ok(())
 }
 
 /// What one call's check left: the call, its reserved worst case, the requests it made, its
