@@ -1,5 +1,6 @@
 //! The store against a real PostgreSQL (the cluster `make test` starts), without the worker.
 use missed_call_textback::config::{Secret, TwilioConfig};
+use missed_call_textback::database::DbError;
 use missed_call_textback::database::{self, Client};
 use missed_call_textback::domain::LineType;
 use missed_call_textback::domain::{
@@ -10,13 +11,38 @@ use missed_call_textback::http::{
 };
 use missed_call_textback::line_type::{line_type_of, LineTypeAnswer};
 use missed_call_textback::store::calls::{
-    claim_for_text, defer_text, record_acceptance, record_answered, record_incoming,
-    record_not_sent, record_sms_failure, record_sms_sent, reserve_text, settle_if_accepted,
-    settle_skipped, settle_without_text, Reservation,
+    self, defer_text, record_acceptance, record_answered, record_incoming, record_not_sent,
+    record_sms_failure, settle_if_accepted, settle_skipped, Claim, Reservation, TextToReserve,
 };
 use missed_call_textback::store::{line_types, migrations, numbers, poll};
 use test_support::fresh_test_database as fresh_database;
 use test_support::{LookupScript, TwilioDouble};
+
+/// One call's claim, as the fast path makes it (the poll's are the same statement, for many).
+async fn claim_for_text(
+    db: &Client,
+    call: &CallRef,
+    by: ProcessedBy,
+    status: Option<&DialStatus>,
+) -> Result<Option<Claim>, DbError> {
+    let mut claims = calls::claim_for_text(db, &[(call, status)], by).await?;
+    Ok(claims.pop().flatten())
+}
+
+async fn settle_without_text(
+    db: &Client,
+    call: &CallRef,
+    by: ProcessedBy,
+    outcome: Outcome,
+    status: Option<&DialStatus>,
+) -> Result<bool, DbError> {
+    let settled = calls::settle_without_text(db, &[(call, outcome, status)], by).await?;
+    Ok(settled == [true])
+}
+
+async fn record_sms_sent(db: &Client, call_sid: &str, message_sid: &str) -> Result<(), DbError> {
+    calls::record_sms_sent(db, &[(call_sid, message_sid)]).await
+}
 
 fn call(sid: &str) -> CallRef {
     CallRef {
@@ -536,9 +562,15 @@ async fn reservations(db: &Client) -> (Option<String>, i32) {
 async fn reserve(db: &Client, sid: &str, cooldown: u32, limit: u32) -> Reservation {
     let target = call(sid);
     let caller = PhoneNumber::parse("+14155550123").unwrap();
-    reserve_text(db, &target, &caller, cooldown, limit, "2026-11-25", "Hi")
-        .await
-        .unwrap()
+    let text = TextToReserve {
+        call: &target,
+        caller: &caller,
+        cooldown_hours: cooldown,
+        daily_limit: limit,
+        day: "2026-11-25".into(),
+        body: "Hi".into(),
+    };
+    calls::reserve_text(db, &[text]).await.unwrap()[0]
 }
 
 #[tokio::test]
@@ -579,6 +611,118 @@ async fn concurrent_reservations_from_one_caller_grant_one_and_count_one() {
     let (holder, texts) = reservations(&db).await;
     assert!(holder.is_some());
     assert_eq!(texts, 1, "only the granted text is counted");
+}
+
+/// A call from `caller` to the test number, claimed for a text.
+async fn claimed_call(db: &Client, sid: &str, caller: &str) -> CallRef {
+    let c = CallRef {
+        call_sid: sid.into(),
+        from: Caller::parse(caller),
+        to: PhoneNumber::parse("+14155559000").unwrap(),
+    };
+    claim_for_text(db, &c, ProcessedBy::Poll, None)
+        .await
+        .unwrap()
+        .unwrap();
+    c
+}
+
+/// Reserves the texts of `calls` in one statement (the poll's batch), cooldown 12 h.
+async fn reserve_batch(db: &Client, calls: &[CallRef], limit: u32) -> Vec<Reservation> {
+    let callers: Vec<PhoneNumber> = calls
+        .iter()
+        .map(|c| c.from.textable().unwrap().clone())
+        .collect();
+    let texts: Vec<TextToReserve> = calls
+        .iter()
+        .zip(&callers)
+        .map(|(call, caller)| TextToReserve {
+            call,
+            caller,
+            cooldown_hours: 12,
+            daily_limit: limit,
+            day: "2026-11-25".into(),
+            body: "Hi".into(),
+        })
+        .collect();
+    calls::reserve_text(db, &texts).await.unwrap()
+}
+
+/// The poll reserves a batch in one statement: the day's limit holds inside it (the first calls
+/// by SID get what is left) and one caller's two calls take one cooldown.
+#[tokio::test]
+async fn one_statement_reserves_a_batch_within_the_day_limit_and_one_text_per_caller() {
+    let (_, db) = fresh_database().await;
+    add_business(&db).await;
+    let mut batch = Vec::new();
+    for n in 0..5 {
+        batch.push(claimed_call(&db, &format!("CA{n}"), &format!("+1415555020{n}")).await);
+    }
+    // A second call from the first caller, in the same batch.
+    batch.push(claimed_call(&db, "CA5", "+14155550200").await);
+    let reserved = reserve_batch(&db, &batch, 3).await;
+    let granted = Reservation::Granted;
+    let limited = Reservation::Refused(Outcome::DailyLimit);
+    let cooled = Reservation::Refused(Outcome::Cooldown);
+    assert_eq!(
+        reserved,
+        vec![granted, granted, granted, limited, limited, cooled]
+    );
+    let texts: i32 = db
+        .query_one("SELECT texts FROM daily_text_counts", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(texts, 3);
+    let refused: i64 = db
+        .query_one(
+            "SELECT count(*) FROM active_calls WHERE outcome IN ('daily_limit', 'cooldown')
+             AND processed",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        refused, 3,
+        "a refusal settles its call in the same statement"
+    );
+}
+
+/// Batches reserved at the same moment on connections of their own (two poll invocations, a
+/// queue consumer) never pass the day's limit together.
+#[tokio::test]
+async fn concurrent_batches_never_pass_the_day_limit() {
+    let (url, db) = fresh_database().await;
+    add_business(&db).await;
+    let mut batches = Vec::new();
+    for b in 0..4 {
+        let client = database::connect_url(&url).await.unwrap();
+        let mut batch = Vec::new();
+        for n in 0..5 {
+            let sid = format!("CA{b}{n}");
+            batch.push(claimed_call(&client, &sid, &format!("+141555503{b}{n}")).await);
+        }
+        batches.push((client, batch));
+    }
+    let reserved = futures::future::join_all(
+        batches
+            .iter()
+            .map(|(client, batch)| reserve_batch(client, batch, 7)),
+    )
+    .await;
+    let granted = reserved
+        .iter()
+        .flatten()
+        .filter(|r| **r == Reservation::Granted)
+        .count();
+    assert_eq!(granted, 7);
+    let texts: i32 = db
+        .query_one("SELECT texts FROM daily_text_counts", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(texts, 7);
 }
 
 #[tokio::test]

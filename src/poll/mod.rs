@@ -4,24 +4,26 @@
 //! `verdict` reads Twilio's answer, `reconcile` picks the calls the database never saw out of
 //! Twilio's Calls list, `recovery` whether a text in doubt went out, `budget` keeps a run inside its
 //! subrequest limit; this file is the run itself: reconcile (every 5 minutes), lease, look up, hand
-//! over, hand back. The leased calls are worked `POLL_CONCURRENCY` (5) at a time, each with its
-//! worst case reserved in the budget before it starts.
+//! over, hand back. The leased calls are worked in batches of up to fifty, each call's worst case
+//! reserved in the budget before its batch starts: Twilio is asked `POLL_CONCURRENCY` (5) calls at
+//! a time, and the database a statement per kind of decision for the whole batch.
 use crate::alerts;
 use crate::config::{Config, PollSettings, TwilioConfig};
 use crate::database::{Client, DbError};
 use crate::domain::business::render_sms;
-use crate::domain::{DialStatus, Outcome, ProcessedBy};
+use crate::domain::{CallRef, DialStatus, Outcome, ProcessedBy};
 use crate::http::HttpClient;
 use crate::log::Log;
-use crate::missed_call::{handle_missed_call, TextOutcome, Texting};
+use crate::missed_call::{handle_missed_calls, Missed, TextOutcome, Texting};
 use crate::store::calls::{self, settle_without_text};
+use crate::store::each_alone_on_failure;
 use crate::store::poll::{self as store, DueCall};
 use crate::store::poll_runs::{self, Trigger};
 use crate::store::poll_state;
 use crate::twilio::rest::{self, Failure};
 use crate::{error, info, warn};
 use budget::Counted;
-use futures::stream::{FuturesUnordered, StreamExt};
+use futures::stream::{self, StreamExt};
 use jiff::Timestamp;
 use recovery::{sent_text, SentText};
 use serde::{Deserialize, Serialize};
@@ -72,21 +74,6 @@ pub struct PollSummary {
     /// The run leased as many calls as its budget allows, so more may be waiting behind them.
     pub more_due: bool,
     pub twilio_requests: u32,
-}
-
-impl PollSummary {
-    /// Adds what one call's check counted (the run's own fields stay as they are).
-    fn add_call(&mut self, call: &PollSummary) {
-        self.texted += call.texted;
-        self.answered += call.answered;
-        self.in_progress += call.in_progress;
-        self.cleaned_up += call.cleaned_up;
-        self.recovered += call.recovered;
-        self.failed += call.failed;
-        self.suppressed += call.suppressed;
-        self.quiet_deferred += call.quiet_deferred;
-        self.errors += call.errors;
-    }
 }
 
 /// A whole poll run, as the cron trigger and the endpoint start it: its row in `poll_runs` (the
@@ -186,7 +173,7 @@ pub async fn check_missed_calls(
 }
 
 /// Works leased calls inside the run's Twilio budget (`http` counts what the run already spent),
-/// then hands every lease back.
+/// a batch at a time, then hands every lease back.
 async fn work_leased<H: HttpClient>(
     db: &Client,
     http: &Counted<'_, H>,
@@ -194,42 +181,37 @@ async fn work_leased<H: HttpClient>(
     due: &[DueCall],
     summary: &mut PollSummary,
 ) -> Result<(), DbError> {
-    let settings = &texting.config.poll;
-    // The Twilio requests spent (reconciliation's, the finished calls') plus the worst case of the
-    // calls still running: a call starts only when its worst case fits in what is left, so a run
-    // never passes its budget however its calls interleave.
-    let mut committed = http.sent();
-    let mut pending = FuturesUnordered::new();
-    let mut queue = due.iter().enumerate().peekable();
-    while let Some(&(index, due_call)) = queue.peek() {
-        let cost = budget::worst_case(due_call.owed, due_call.verify_since.is_some())
-            + budget::rule_requests(due_call.business.as_ref());
-        let fits = budget::fits(committed, cost, settings.twilio_budget);
-        if fits && pending.len() < settings.concurrency as usize {
-            queue.next();
-            committed += cost;
-            summary.checked += 1;
-            pending.push(check_counted(db, http, texting, due_call, cost));
-            continue;
+    let budget = texting.config.poll.twilio_budget;
+    let mut rest = due;
+    while !rest.is_empty() {
+        // Every request of the batches before has finished, so the budget left is exact: a batch
+        // takes, oldest first, the calls whose worst cases all fit in it, so a run never passes
+        // its budget however the calls of a batch interleave.
+        let mut committed = http.sent();
+        let take = rest
+            .iter()
+            .take(BATCH)
+            .take_while(|due| {
+                let cost = budget::worst_case(due.owed, due.verify_since.is_some())
+                    + budget::rule_requests(due.business.as_ref());
+                let fits = budget::fits(committed, cost, budget);
+                committed += if fits { cost } else { 0 };
+                fits
+            })
+            .count();
+        if take == 0 {
+            summary.deferred = rest.len() as u32;
+            info!(
+                LOG,
+                "Twilio budget of {budget} requests used up: {} calls wait for the next tick",
+                summary.deferred
+            );
+            break;
         }
-        // Full, or the budget cannot take this call yet: wait for a running call, whose actual
-        // requests may leave room; with none running, the rest waits for the next tick.
-        match pending.next().await {
-            Some(done) => committed = finish(summary, committed, done),
-            None => {
-                summary.deferred = (due.len() - index) as u32;
-                info!(
-                    LOG,
-                    "Twilio budget of {} requests used up: {} calls wait for the next tick",
-                    settings.twilio_budget,
-                    summary.deferred
-                );
-                break;
-            }
-        }
-    }
-    while let Some(done) = pending.next().await {
-        committed = finish(summary, committed, done);
+        let (batch, later) = rest.split_at(take);
+        summary.checked += take as u32;
+        work_batch(db, http, texting, batch, summary).await;
+        rest = later;
     }
     // Every lease goes back, whatever became of its call: a settled call is no longer due, and the
     // rest (still ringing, deferred, owed a retry, hit by an error) come due again by their own
@@ -240,39 +222,123 @@ async fn work_leased<H: HttpClient>(
     Ok(())
 }
 
-/// What one call's check left: the call, its reserved worst case, the requests it made, its
-/// counts, and whether the database failed it.
-type Checked<'a> = (&'a DueCall, u32, u32, PollSummary, Result<(), DbError>);
+/// The most calls worked together. A batch costs a handful of statements whatever its size
+/// (`work_batch`), so fifty calls keep a tick's round trips under a tenth of its calls, and its
+/// first texts go out after about fifty lookups, not a whole lease's.
+const BATCH: usize = 50;
 
-/// Checks one leased call with a counter of its own, so its reservation can be settled at what it
-/// actually cost.
-async fn check_counted<'a>(
-    db: &'a Client,
-    http: &'a impl HttpClient,
-    texting: &'a Texting<'a>,
-    due: &'a DueCall,
-    cost: u32,
-) -> Checked<'a> {
-    let mine = Counted::new(http);
-    let mut tally = PollSummary::default();
-    let outcome = check_one(db, &mine, texting, due, &mut tally).await;
-    (due, cost, mine.sent(), tally, outcome)
+/// What a leased call needs after Twilio was asked about it.
+enum Step {
+    /// Text the caller: a missed call (with the dial status the lookup found) or an owed text.
+    Text(Option<DialStatus>),
+    Answered,
+    /// Twilio does not know the call (404/20404, or 403/20008 for test credentials).
+    NotFound,
+    /// Still ringing, or a screened forward nobody has accepted yet: look again after a backoff.
+    Undecided,
+    /// Twilio could not be asked: look again after a backoff.
+    LookupFailed,
+    /// A text in doubt had gone out after all: adopted, not sent again.
+    Recovered,
+    /// Whether a text in doubt went out cannot be told yet: asked again on a later tick.
+    InDoubt,
+    /// A person accepted the screened forward: settled as answered.
+    Accepted,
+    /// Another path settled the call meanwhile.
+    Done,
 }
 
-/// Adds a finished call's counts to the run's, and settles its reservation; returns what is now
-/// committed of the budget.
-fn finish(summary: &mut PollSummary, committed: u32, done: Checked<'_>) -> u32 {
-    let (due, cost, used, tally, outcome) = done;
-    summary.add_call(&tally);
-    if let Err(failure) = outcome {
-        summary.errors += 1;
-        error!(
-            LOG,
-            "Database error while checking {}: {failure}; trying it again on a later tick",
-            due.call.call_sid
-        );
+/// Works a batch of leased calls: asks Twilio about each (`POLL_CONCURRENCY` at a time), then
+/// settles them with one statement per kind — the missed ones through the missed-call handler
+/// (claim, reservation and record: a statement each for the whole batch), the answered and
+/// unknown ones, the ones to look at again. A database error is the call's whose rows it hit
+/// (`store::each_alone_on_failure`): counted, and the call tried again on a later tick.
+async fn work_batch(
+    db: &Client,
+    http: &impl HttpClient,
+    texting: &Texting<'_>,
+    batch: &[DueCall],
+    summary: &mut PollSummary,
+) {
+    let twilio = &texting.config.twilio;
+    let concurrency = texting.config.poll.concurrency.max(1) as usize;
+    let steps: Vec<Result<Step, DbError>> = stream::iter(batch)
+        .map(|due| next_step(db, http, twilio, due))
+        .buffered(concurrency)
+        .collect()
+        .await;
+    let mut missed = Vec::new();
+    let mut settle = Vec::new();
+    let mut back_off = Vec::new();
+    let completed = DialStatus::Completed;
+    for (due, step) in batch.iter().zip(&steps) {
+        let call = &due.call;
+        match step {
+            Ok(Step::Text(status)) => missed.push(Missed {
+                call,
+                dial_status: status.as_ref(),
+            }),
+            Ok(Step::Answered) => {
+                settle.push((call, Outcome::Answered, Some(&completed)));
+                summary.answered += 1;
+            }
+            Ok(Step::NotFound) => {
+                settle.push((call, Outcome::NotFound, None));
+                summary.cleaned_up += 1;
+            }
+            Ok(Step::Undecided) => {
+                back_off.push(call);
+                summary.in_progress += 1;
+            }
+            Ok(Step::LookupFailed) => {
+                back_off.push(call);
+                summary.errors += 1;
+            }
+            Ok(Step::Recovered) => summary.recovered += 1,
+            Ok(Step::InDoubt) => summary.errors += 1,
+            Ok(Step::Accepted) => summary.answered += 1,
+            Ok(Step::Done) => {}
+            Err(failure) => database_error(summary, call, failure),
+        }
     }
-    committed - cost + used
+    let texted = handle_missed_calls(db, http, texting, &missed, ProcessedBy::Poll).await;
+    for (missed, outcome) in missed.iter().zip(texted) {
+        match outcome {
+            Ok(outcome) => count_text(outcome, summary),
+            Err(failure) => database_error(summary, missed.call, &failure),
+        }
+    }
+    let settled = each_alone_on_failure(&settle, |some| {
+        settle_without_text(db, some, ProcessedBy::Poll)
+    })
+    .await;
+    for ((call, _, _), settled) in settle.iter().zip(settled) {
+        if let Err(failure) = settled {
+            database_error(summary, call, &failure);
+        }
+    }
+    let sids: Vec<&str> = back_off.iter().map(|c| c.call_sid.as_str()).collect();
+    let backed_off = each_alone_on_failure(&sids, |some| async move {
+        store::back_off_lookup(db, some)
+            .await
+            .map(|()| vec![(); some.len()])
+    })
+    .await;
+    for (call, backed_off) in back_off.iter().zip(backed_off) {
+        if let Err(failure) = backed_off {
+            database_error(summary, call, &failure);
+        }
+    }
+}
+
+/// A database error on one call: counted, logged, and the call tried again on a later tick.
+fn database_error(summary: &mut PollSummary, call: &CallRef, failure: &DbError) {
+    summary.errors += 1;
+    error!(
+        LOG,
+        "Database error while checking {}: {failure}; trying it again on a later tick",
+        call.call_sid
+    );
 }
 
 /// Every `reconcile::EVERY_SECS`, one run lists the account's calls back to their maximum age and
@@ -337,90 +403,62 @@ async fn reconcile(
     Ok(())
 }
 
-/// Works one leased call. An error is this call's alone: the run counts it and goes on.
-async fn check_one(
+/// Asks Twilio what became of one leased call, and takes the steps of its own a call may need
+/// first: a text in doubt is looked for at Twilio (and adopted, or cleared to be sent again), an
+/// accepted screened forward is settled as answered.
+async fn next_step(
     db: &Client,
     http: &impl HttpClient,
-    texting: &Texting<'_>,
+    twilio: &TwilioConfig,
     due: &DueCall,
-    summary: &mut PollSummary,
-) -> Result<(), DbError> {
-    let twilio = &texting.config.twilio;
+) -> Result<Step, DbError> {
     let call = &due.call;
     if due.owed {
         if let Some(claimed_at) = due.verify_since {
             match already_sent(db, http, twilio, due, claimed_at).await? {
-                Some(true) => {
-                    summary.recovered += 1;
-                    return Ok(());
-                }
+                Some(true) => return Ok(Step::Recovered),
                 Some(false) => calls::record_not_sent(db, &call.call_sid).await?,
-                None => {
-                    summary.errors += 1;
-                    return Ok(());
-                }
+                None => return Ok(Step::InDoubt),
             }
         }
         info!(LOG, "Retrying the owed text for {}", call.call_sid);
-        count_text(
-            handle_missed_call(db, http, texting, call, ProcessedBy::Poll, None).await?,
-            summary,
-        );
-        return Ok(());
+        return Ok(Step::Text(None));
     }
     if due.accepted {
         // A person pressed a key on the screened forward: answered, and Twilio need not be asked.
-        if calls::settle_if_accepted(db, &call.call_sid, ProcessedBy::Poll, None).await? {
-            summary.answered += 1;
-        }
-        return Ok(());
+        let settled =
+            calls::settle_if_accepted(db, &call.call_sid, ProcessedBy::Poll, None).await?;
+        return Ok(if settled { Step::Accepted } else { Step::Done });
     }
-    let verdict = match lookup(http, twilio, &call.call_sid, due.screened).await {
-        Ok(verdict) => verdict,
-        Err(Failure::Final { status, code, .. }) => {
-            settle_without_text(db, call, ProcessedBy::Poll, Outcome::NotFound, None).await?;
-            warn!(
-                LOG,
-                "Twilio does not know {} (HTTP {status}, code {}): cleaned up",
-                call.call_sid,
-                code.map_or("none".to_string(), |c| c.to_string())
-            );
-            summary.cleaned_up += 1;
-            return Ok(());
-        }
-        Err(failure) => {
-            summary.errors += 1;
-            store::back_off_lookup(db, &call.call_sid).await?;
-            warn!(
-                LOG,
-                "Lookup of {} failed ({failure}): retrying on a later tick", call.call_sid
-            );
-            return Ok(());
-        }
-    };
-    match verdict {
-        Verdict::Missed { status } => {
-            info!(
-                FALLBACK,
-                "Missed call detected: {} ({status})", call.call_sid
-            );
-            let outcome =
-                handle_missed_call(db, http, texting, call, ProcessedBy::Poll, Some(&status))
-                    .await?;
-            count_text(outcome, summary);
-        }
-        Verdict::Answered => {
-            let completed = DialStatus::Completed;
-            let by = ProcessedBy::Poll;
-            settle_without_text(db, call, by, Outcome::Answered, Some(&completed)).await?;
-            summary.answered += 1;
-        }
-        Verdict::Undecided => {
-            store::back_off_lookup(db, &call.call_sid).await?;
-            summary.in_progress += 1;
-        }
-    }
-    Ok(())
+    Ok(
+        match lookup(http, twilio, &call.call_sid, due.screened).await {
+            Ok(Verdict::Missed { status }) => {
+                info!(
+                    FALLBACK,
+                    "Missed call detected: {} ({status})", call.call_sid
+                );
+                Step::Text(Some(status))
+            }
+            Ok(Verdict::Answered) => Step::Answered,
+            Ok(Verdict::Undecided) => Step::Undecided,
+            Err(Failure::Final { status, code, .. }) => {
+                warn!(
+                    LOG,
+                    "Twilio does not know {} (HTTP {status}, code {}): cleaned up",
+                    call.call_sid,
+                    code.map_or("none".to_string(), |c| c.to_string())
+                );
+                Step::NotFound
+            }
+            Err(failure) => {
+                warn!(
+                    LOG,
+                    "Lookup of {} failed ({failure}): retrying on a later tick", call.call_sid
+                );
+                Step::LookupFailed
+            }
+        },
+    )
 }
 
 /// Looks at Twilio for a text whose send ended ambiguously (or whose claim a crash left behind),

@@ -233,7 +233,10 @@ pub(super) fn forward_ended(
         AfterDial::SettleAnswered => {
             info!(log, "Call {} was answered ({status})", call.call_sid);
             in_background(ctx, env, config, log, what, move |db| async move {
-                calls::settle_without_text(&db, &call, by, Outcome::Answered, Some(&status)).await
+                let answered = [(&call, Outcome::Answered, Some(&status))];
+                calls::settle_without_text(&db, &answered, by)
+                    .await
+                    .map(|_| ())
             });
         }
     }

@@ -70,43 +70,65 @@ pub struct Claim {
     pub reserved: bool,
 }
 
-/// THE deduplication decision, and the only one in the code base. One atomic statement claims the
-/// call for texting: it inserts the call when Phase 1 never recorded it, or takes it when it is
-/// undecided, or when a retryable send failure has come due. Concurrent claimers serialise on the
-/// row lock and re-check the WHERE clause, so exactly one of them gets a row back. A call whose
-/// screened forward a person accepted is never claimed: it was answered. A caller who is
-/// one of the business's own phones (any configured Twilio number, forwarding target or notify
-/// phone) is settled as `own_number`, and a caller who opted out of the number's texts as
-/// `opted_out`, by the same statement, so no path can text the business itself or a caller who
-/// said STOP.
+/// THE deduplication decision, and the only one in the code base. One atomic statement claims
+/// each call for texting: it inserts the call when Phase 1 never recorded it, or takes it when it
+/// is undecided, or when a retryable send failure has come due. Concurrent claimers serialise on
+/// the row lock and re-check the WHERE clause, so exactly one of them gets a row back. The poll
+/// claims many calls in the one statement, each row as atomically as a single one; the fast path
+/// claims its one. A call whose screened forward a person accepted is never claimed: it was
+/// answered. A caller who is one of the business's own phones (any configured Twilio number,
+/// forwarding target or notify phone) is settled as `own_number`, and a caller who opted out of
+/// the number's texts as `opted_out`, by the same statement, so no path can text the business
+/// itself or a caller who said STOP.
 ///
 /// A text that may already have gone out is never claimed here: a failure marked
 /// `sms_maybe_sent`, or a claim a crash left in `sending`. The poll looks those up at Twilio and
 /// adopts what it finds, or clears the doubt (`record_not_sent`) before claiming; a late or
 /// repeated callback leaves them alone, so no path resends blind.
+///
+/// Returns a claim or None for each call, in the order given.
 pub async fn claim_for_text(
     db: &Client,
-    call: &CallRef,
+    calls: &[(&CallRef, Option<&DialStatus>)],
     by: ProcessedBy,
-    dial_status: Option<&DialStatus>,
-) -> Result<Option<Claim>, DbError> {
-    let row = db
-        .query_typed_opt(
-            &format!("WITH own AS (
-                 SELECT CASE
+) -> Result<Vec<Option<Claim>>, DbError> {
+    if calls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sids: Vec<&str> = calls.iter().map(|(c, _)| c.call_sid.as_str()).collect();
+    let froms: Vec<&str> = calls.iter().map(|(c, _)| c.from.as_str()).collect();
+    let tos: Vec<&str> = calls.iter().map(|(c, _)| c.to.as_str()).collect();
+    let statuses: Vec<Option<&str>> = calls
+        .iter()
+        .map(|(_, s)| s.map(DialStatus::as_str))
+        .collect();
+    let rows = db
+        .query_typed(
+            &format!("WITH input AS (
+                 SELECT DISTINCT ON (call_sid) *
+                 FROM unnest($1::text[], $2::text[], $3::text[], $5::text[])
+                      AS r(call_sid, caller, called, dial_status)
+                 ORDER BY call_sid
+             ), own AS (
+                 SELECT input.*, CASE
                      WHEN EXISTS (SELECT 1 FROM business_numbers
-                                  WHERE twilio_number = $2 OR forward_to = $2 OR notify_to = $2)
+                                  WHERE twilio_number = caller OR forward_to = caller
+                                     OR notify_to = caller)
                          THEN 'own_number'
-                     WHEN EXISTS (SELECT 1 FROM opt_outs WHERE twilio_number = $3 AND caller = $2)
+                     WHEN EXISTS (SELECT 1 FROM opt_outs o
+                                  WHERE o.twilio_number = called AND o.caller = input.caller)
                          THEN 'opted_out'
                  END AS settled
+                 FROM input
              ), claimed AS (
                  INSERT INTO active_calls AS c (call_sid, from_number, to_number, processed,
                      processed_at, processed_by, outcome, claimed_at, sms_attempts, dial_call_status)
-                 SELECT $1, $2, $3, settled IS NOT NULL, CASE WHEN settled IS NOT NULL THEN now() END,
+                 SELECT call_sid, caller, called, settled IS NOT NULL,
+                        CASE WHEN settled IS NOT NULL THEN now() END,
                         $4, COALESCE(settled, 'sending'), now(),
-                        CASE WHEN settled IS NOT NULL THEN 0 ELSE 1 END, $5
+                        CASE WHEN settled IS NOT NULL THEN 0 ELSE 1 END, dial_status
                  FROM own
+                 ORDER BY call_sid
                  ON CONFLICT (call_sid) DO UPDATE SET
                      processed = EXCLUDED.processed,
                      processed_at = EXCLUDED.processed_at,
@@ -118,36 +140,39 @@ pub async fn claim_for_text(
                  WHERE (c.outcome IS NULL
                         OR (c.outcome = 'owed' AND c.next_attempt_at <= now() AND NOT c.sms_maybe_sent))
                    AND c.accepted_at IS NULL
-                 RETURNING c.to_number AS call_to, c.sms_attempts, c.outcome, c.deferred,
-                           c.text_reserved, floor(extract(epoch FROM c.received_at))::int8 AS received
+                 RETURNING c.call_sid, c.to_number AS call_to, c.sms_attempts, c.outcome,
+                           c.deferred, c.text_reserved,
+                           floor(extract(epoch FROM c.received_at))::int8 AS received
              )
              SELECT claimed.*, {}
              FROM claimed LEFT JOIN business_numbers b ON b.twilio_number = claimed.call_to",
             numbers::joined_columns()),
             &[
-                text(&call.call_sid),
-                text(&call.from.as_str()),
-                text(&call.to.as_str()),
+                (&sids, Type::TEXT_ARRAY),
+                (&froms, Type::TEXT_ARRAY),
+                (&tos, Type::TEXT_ARRAY),
                 text(&by.as_str()),
-                text(&dial_status.map(DialStatus::as_str)),
+                (&statuses, Type::TEXT_ARRAY),
             ],
         )
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(Claim {
-        settled: match row.get::<_, String>("outcome").as_str() {
-            "own_number" => Some(Outcome::OwnNumber),
-            "opted_out" => Some(Outcome::OptedOut),
-            _ => None,
-        },
-        attempt: row.get("sms_attempts"),
-        business: numbers::from_joined_row(&row)?,
-        received_at: row.get("received"),
-        deferred: row.get("deferred"),
-        reserved: row.get("text_reserved"),
-    }))
+    let mut claims = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let claim = Claim {
+            settled: match row.get::<_, String>("outcome").as_str() {
+                "own_number" => Some(Outcome::OwnNumber),
+                "opted_out" => Some(Outcome::OptedOut),
+                _ => None,
+            },
+            attempt: row.get("sms_attempts"),
+            business: numbers::from_joined_row(row)?,
+            received_at: row.get("received"),
+            deferred: row.get("deferred"),
+            reserved: row.get("text_reserved"),
+        };
+        claims.insert(row.get::<_, String>("call_sid"), claim);
+    }
+    Ok(sids.iter().map(|sid| claims.remove(*sid)).collect())
 }
 
 /// What `reserve_text` decided.
@@ -161,82 +186,128 @@ pub enum Reservation {
     NotClaimed,
 }
 
-/// The rules that count, decided with the text about to be sent (`body`, kept on the call), in
-/// one statement, next to the claim. The caller's cooldown is a row per (number, caller): taking it
-/// is an `INSERT … ON CONFLICT DO UPDATE … WHERE` the last text is older than `cooldown_hours` (or
-/// was this call's), so concurrent calls from one caller serialise on that row and re-check the
-/// condition against the winner's write: one of them gets it. The day's counter is incremented
-/// only below `daily_limit`, by the same kind of statement, and only when the cooldown was taken.
-/// A refusal settles the call in the same statement. A retry (the call already reserved) is not
-/// counted twice.
-#[allow(clippy::too_many_arguments)]
+/// A text about to be sent, to reserve against the caller's cooldown and the number's day.
+#[derive(Debug, Clone)]
+pub struct TextToReserve<'a> {
+    pub call: &'a CallRef,
+    pub caller: &'a PhoneNumber,
+    pub cooldown_hours: u32,
+    pub daily_limit: u32,
+    /// The number's local day (`YYYY-MM-DD`).
+    pub day: String,
+    /// The text, kept on the call (what the poll looks for at Twilio after a crash).
+    pub body: String,
+}
+
+/// The rules that count, decided with the texts about to be sent, in one statement, next to the
+/// claim. The caller's cooldown is a row per (number, caller): taking it is an
+/// `INSERT … ON CONFLICT DO UPDATE … WHERE` the last text is older than `cooldown_hours` (or was
+/// this call's), so concurrent calls from one caller serialise on that row and re-check the
+/// condition against the winner's write: one of them gets it (within one statement, the first by
+/// call SID). The day's counter grows by the texts that took their cooldown, up to `daily_limit`,
+/// by the same kind of statement; the first calls by SID get what it let through (`granted`,
+/// read back in the same statement). A refusal settles the call in the same statement. A retry
+/// (the call already reserved) is not counted twice. Returns the decision for each text, in the
+/// order given.
 pub async fn reserve_text(
     db: &Client,
-    call: &CallRef,
-    caller: &PhoneNumber,
-    cooldown_hours: u32,
-    daily_limit: u32,
-    day: &str,
-    body: &str,
-) -> Result<Reservation, DbError> {
-    let row = db
-        .query_typed_opt(
-            "WITH claimed AS (
-                 SELECT text_reserved FROM active_calls WHERE call_sid = $1 AND outcome = 'sending'
+    texts: &[TextToReserve<'_>],
+) -> Result<Vec<Reservation>, DbError> {
+    if texts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sids: Vec<&str> = texts.iter().map(|t| t.call.call_sid.as_str()).collect();
+    let numbers: Vec<&str> = texts.iter().map(|t| t.call.to.as_str()).collect();
+    let callers: Vec<&str> = texts.iter().map(|t| t.caller.as_str()).collect();
+    let cooldowns: Vec<i32> = texts.iter().map(|t| t.cooldown_hours as i32).collect();
+    let days: Vec<&str> = texts.iter().map(|t| t.day.as_str()).collect();
+    let limits: Vec<i32> = texts.iter().map(|t| t.daily_limit as i32).collect();
+    let bodies: Vec<&str> = texts.iter().map(|t| t.body.as_str()).collect();
+    let rows = db
+        .query_typed(
+            "WITH input AS (
+                 SELECT DISTINCT ON (r.call_sid) r.*, a.text_reserved
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[],
+                             $7::text[]) AS r(call_sid, number, caller, cooldown, day, day_limit, body)
+                 JOIN active_calls a ON a.call_sid = r.call_sid AND a.outcome = 'sending'
+                 ORDER BY r.call_sid
              ), slot AS (
                  INSERT INTO caller_cooldowns AS s (twilio_number, caller, call_sid, texted_at)
-                 SELECT $2, $3, $1, now() FROM claimed WHERE NOT text_reserved AND $4::int > 0
+                 SELECT DISTINCT ON (number, caller) number, caller, call_sid, now()
+                 FROM input WHERE NOT text_reserved AND cooldown > 0
+                 ORDER BY number, caller, call_sid
                  ON CONFLICT (twilio_number, caller) DO UPDATE SET
                      call_sid = EXCLUDED.call_sid, texted_at = now()
-                 WHERE s.texted_at <= now() - make_interval(hours => $4::int)
+                 WHERE s.texted_at <= now() - make_interval(hours => (
+                           SELECT i.cooldown FROM input i WHERE i.call_sid = EXCLUDED.call_sid))
                     OR s.call_sid = EXCLUDED.call_sid
                  RETURNING s.call_sid
              ), free AS (
-                 SELECT text_reserved,
-                        text_reserved OR $4::int = 0 OR EXISTS (SELECT 1 FROM slot) AS cool
-                 FROM claimed
+                 SELECT i.*, i.text_reserved OR i.cooldown = 0
+                             OR EXISTS (SELECT 1 FROM slot WHERE slot.call_sid = i.call_sid) AS cool
+                 FROM input i
+             ), wanted AS (
+                 SELECT number, day::date AS day, min(day_limit) AS day_limit, count(*)::int AS n
+                 FROM free WHERE cool AND NOT text_reserved AND day_limit > 0
+                 GROUP BY number, day
              ), counted AS (
-                 INSERT INTO daily_text_counts AS d (twilio_number, day, texts)
-                 SELECT $2, $5::date, 1 FROM free WHERE cool AND NOT text_reserved AND $6::int > 0
-                 ON CONFLICT (twilio_number, day) DO UPDATE SET texts = d.texts + 1
-                 WHERE d.texts < $6::int
-                 RETURNING d.texts
+                 INSERT INTO daily_text_counts AS d (twilio_number, day, texts, granted)
+                 SELECT number, day, least(n, day_limit), least(n, day_limit) FROM wanted
+                 ORDER BY number, day
+                 ON CONFLICT (twilio_number, day) DO UPDATE SET (texts, granted) = (
+                     SELECT greatest(d.texts, least(d.texts + w.n, w.day_limit)),
+                            greatest(0, least(d.texts + w.n, w.day_limit) - d.texts)
+                     FROM wanted w WHERE w.number = d.twilio_number AND w.day = d.day)
+                 RETURNING d.twilio_number, d.day, d.granted
+             ), ranked AS (
+                 SELECT call_sid, number, day::date AS day,
+                        row_number() OVER (PARTITION BY number, day ORDER BY call_sid) AS nth
+                 FROM free WHERE cool AND NOT text_reserved AND day_limit > 0
              ), verdict AS (
-                 SELECT CASE WHEN text_reserved THEN NULL
-                             WHEN NOT cool THEN 'cooldown'
-                             WHEN NOT EXISTS (SELECT 1 FROM counted) THEN 'daily_limit'
-                        END AS refused
-                 FROM free
+                 SELECT f.call_sid, f.body, CASE
+                     WHEN f.text_reserved THEN NULL
+                     WHEN NOT f.cool THEN 'cooldown'
+                     WHEN EXISTS (SELECT 1 FROM ranked r
+                                  JOIN counted k ON k.twilio_number = r.number AND k.day = r.day
+                                  WHERE r.call_sid = f.call_sid AND r.nth <= k.granted) THEN NULL
+                     ELSE 'daily_limit'
+                 END AS refused
+                 FROM free f
              )
              UPDATE active_calls AS c
-             SET sms_body = $7,
-                 text_reserved = verdict.refused IS NULL,
-                 outcome = COALESCE(verdict.refused, c.outcome),
-                 processed = verdict.refused IS NOT NULL,
-                 processed_at = CASE WHEN verdict.refused IS NOT NULL THEN now() END,
-                 sms_attempts = CASE WHEN verdict.refused IS NOT NULL THEN 0 ELSE c.sms_attempts END
-             FROM verdict
-             WHERE c.call_sid = $1 AND c.outcome = 'sending'
-             RETURNING verdict.refused",
+             SET sms_body = v.body,
+                 text_reserved = v.refused IS NULL,
+                 outcome = COALESCE(v.refused, c.outcome),
+                 processed = v.refused IS NOT NULL,
+                 processed_at = CASE WHEN v.refused IS NOT NULL THEN now() END,
+                 sms_attempts = CASE WHEN v.refused IS NOT NULL THEN 0 ELSE c.sms_attempts END
+             FROM verdict v
+             WHERE c.call_sid = v.call_sid AND c.outcome = 'sending'
+             RETURNING c.call_sid, v.refused",
             &[
-                text(&call.call_sid),
-                text(&call.to.as_str()),
-                text(&caller.as_str()),
-                int4(&(cooldown_hours as i32)),
-                text(&day),
-                int4(&(daily_limit as i32)),
-                text(&body),
+                (&sids, Type::TEXT_ARRAY),
+                (&numbers, Type::TEXT_ARRAY),
+                (&callers, Type::TEXT_ARRAY),
+                (&cooldowns, Type::INT4_ARRAY),
+                (&days, Type::TEXT_ARRAY),
+                (&limits, Type::INT4_ARRAY),
+                (&bodies, Type::TEXT_ARRAY),
             ],
         )
         .await?;
-    Ok(match row {
-        None => Reservation::NotClaimed,
-        Some(row) => match row.get::<_, Option<String>>("refused").as_deref() {
+    let mut decided = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let reservation = match row.get::<_, Option<String>>("refused").as_deref() {
             None => Reservation::Granted,
             Some("cooldown") => Reservation::Refused(Outcome::Cooldown),
             Some(_) => Reservation::Refused(Outcome::DailyLimit),
-        },
-    })
+        };
+        decided.insert(row.get::<_, String>("call_sid"), reservation);
+    }
+    Ok(sids
+        .iter()
+        .map(|sid| decided.remove(*sid).unwrap_or(Reservation::NotClaimed))
+        .collect())
 }
 
 /// A call refused by the daily limit gives back the caller's cooldown it took on the way, so the
@@ -302,31 +373,38 @@ pub async fn defer_text(db: &Client, call: &CallRef, until: i64) -> Result<(), D
 }
 
 /// The SET clause that takes up, in one look at the table, a status callback which came before the
-/// text's MessageSid ($2) was recorded on the call (kept in `early_message_statuses` by
-/// `record_message_status`); no such row sets them all NULL, as before any callback.
-const EARLY_STATUS: &str = "
-    (sms_status, sms_status_rank, sms_error_code, sms_status_at, sms_delivered_at) = (
-        SELECT sms_status, sms_status_rank, sms_error_code, received_at,
-               CASE WHEN delivered THEN received_at END
-        FROM early_message_statuses WHERE message_sid = $2
-    )";
+/// text's MessageSid (`message_sid`, an SQL expression) was recorded on the call (kept in
+/// `early_message_statuses` by `record_message_status`); no such row sets them all NULL, as before
+/// any callback.
+fn early_status(message_sid: &str) -> String {
+    format!(
+        "(sms_status, sms_status_rank, sms_error_code, sms_status_at, sms_delivered_at) = (
+             SELECT sms_status, sms_status_rank, sms_error_code, received_at,
+                    CASE WHEN delivered THEN received_at END
+             FROM early_message_statuses WHERE message_sid = {message_sid}
+         )"
+    )
+}
 
-/// The text went to Twilio as `message_sid`: the call is settled as texted (with any status
-/// callback that beat this statement to the database).
-pub async fn record_sms_sent(
-    db: &Client,
-    call_sid: &str,
-    message_sid: &str,
-) -> Result<(), DbError> {
+/// The texts went to Twilio, each as its `(call SID, MessageSid)`: the calls are settled as
+/// texted (with any status callback that beat this statement to the database), in one statement.
+pub async fn record_sms_sent(db: &Client, sent: &[(&str, &str)]) -> Result<(), DbError> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let sids: Vec<&str> = sent.iter().map(|(call, _)| *call).collect();
+    let messages: Vec<&str> = sent.iter().map(|(_, message)| *message).collect();
     db.query_typed(
         &format!(
-            "UPDATE active_calls
-             SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_error = NULL,
-                 sms_maybe_sent = false, next_attempt_at = NULL, processed = true,
-                 processed_at = now(), {EARLY_STATUS}
-             WHERE call_sid = $1"
+            "UPDATE active_calls AS c
+         SET outcome = 'texted', sms_sid = r.message_sid, sms_sent_at = now(), sms_error = NULL,
+             sms_maybe_sent = false, next_attempt_at = NULL, processed = true,
+             processed_at = now(), {}
+         FROM unnest($1::text[], $2::text[]) AS r(call_sid, message_sid)
+         WHERE c.call_sid = r.call_sid",
+            early_status("r.message_sid")
         ),
-        &[text(&call_sid), text(&message_sid)],
+        &[(&sids, Type::TEXT_ARRAY), (&messages, Type::TEXT_ARRAY)],
     )
     .await?;
     Ok(())
@@ -388,20 +466,34 @@ pub async fn settle_opted_out_at_twilio(db: &Client, call: &CallRef) -> Result<(
     Ok(())
 }
 
-/// Settles a call that gets no text (answered, not found, no caller ID). Never overrides a
-/// decision already taken, so a late "answered" cannot hide a text that went out.
+/// Settles calls that get no text (answered, not found, no caller ID), in one statement; returns
+/// for each whether it was settled now. Never overrides a decision already taken, so a late
+/// "answered" cannot hide a text that went out.
 pub async fn settle_without_text(
     db: &Client,
-    call: &CallRef,
+    calls: &[(&CallRef, Outcome, Option<&DialStatus>)],
     by: ProcessedBy,
-    outcome: Outcome,
-    dial_status: Option<&DialStatus>,
-) -> Result<bool, DbError> {
+) -> Result<Vec<bool>, DbError> {
+    if calls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sids: Vec<&str> = calls.iter().map(|(c, _, _)| c.call_sid.as_str()).collect();
+    let froms: Vec<&str> = calls.iter().map(|(c, _, _)| c.from.as_str()).collect();
+    let tos: Vec<&str> = calls.iter().map(|(c, _, _)| c.to.as_str()).collect();
+    let outcomes: Vec<&str> = calls.iter().map(|(_, o, _)| o.as_str()).collect();
+    let statuses: Vec<Option<&str>> = calls
+        .iter()
+        .map(|(_, _, s)| s.map(DialStatus::as_str))
+        .collect();
     let settled = db
         .query_typed(
             "INSERT INTO active_calls AS c (call_sid, from_number, to_number, processed,
                  processed_at, processed_by, outcome, dial_call_status)
-             VALUES ($1, $2, $3, true, now(), $4, $5, $6)
+             SELECT DISTINCT ON (call_sid) call_sid, caller, called, true, now(), $4, outcome,
+                    dial_status
+             FROM unnest($1::text[], $2::text[], $3::text[], $5::text[], $6::text[])
+                  AS r(call_sid, caller, called, outcome, dial_status)
+             ORDER BY call_sid
              ON CONFLICT (call_sid) DO UPDATE SET
                  processed = true,
                  processed_at = now(),
@@ -411,16 +503,17 @@ pub async fn settle_without_text(
              WHERE c.outcome IS NULL
              RETURNING c.call_sid",
             &[
-                text(&call.call_sid),
-                text(&call.from.as_str()),
-                text(&call.to.as_str()),
+                (&sids, Type::TEXT_ARRAY),
+                (&froms, Type::TEXT_ARRAY),
+                (&tos, Type::TEXT_ARRAY),
                 text(&by.as_str()),
-                text(&outcome.as_str()),
-                text(&dial_status.map(DialStatus::as_str)),
+                (&outcomes, Type::TEXT_ARRAY),
+                (&statuses, Type::TEXT_ARRAY),
             ],
         )
         .await?;
-    Ok(!settled.is_empty())
+    let settled: std::collections::HashSet<String> = settled.iter().map(|row| row.get(0)).collect();
+    Ok(sids.iter().map(|sid| settled.contains(*sid)).collect())
 }
 
 /// A screened forward ended: when a person accepted it (pressed a key), it was answered, and the
@@ -558,10 +651,11 @@ pub async fn adopt_sent_message(
                 "UPDATE active_calls
                  SET outcome = 'texted', sms_sid = $2, sms_sent_at = now(), sms_maybe_sent = false,
                      processed = true, processed_at = now(), next_attempt_at = NULL,
-                     lease_until = NULL, {EARLY_STATUS}
+                     lease_until = NULL, {}
                  WHERE call_sid = $1 AND outcome IN ('owed', 'sending')
                    AND NOT EXISTS (SELECT 1 FROM active_calls WHERE sms_sid = $2)
-                 RETURNING call_sid"
+                 RETURNING call_sid",
+                early_status("$2")
             ),
             &[text(&call_sid), text(&message_sid)],
         )
@@ -641,14 +735,17 @@ pub async fn record_message_status(
     )
 }
 
-/// A claim was lost on a call whose text is sent or in flight: one duplicate text prevented,
+/// Claims were lost on calls whose text is sent or in flight: one duplicate text prevented each,
 /// counted on the call (the design document's "deduplication triggers"). A lost claim on a call
 /// that was answered, or whose failed text is not yet due for a retry, prevented no duplicate.
-pub async fn count_prevented_duplicate(db: &Client, call_sid: &str) -> Result<(), DbError> {
+pub async fn count_prevented_duplicate(db: &Client, call_sids: &[&str]) -> Result<(), DbError> {
+    if call_sids.is_empty() {
+        return Ok(());
+    }
     db.query_typed(
         "UPDATE active_calls SET dedup_prevented = dedup_prevented + 1
-         WHERE call_sid = $1 AND outcome IN ('texted', 'sending')",
-        &[text(&call_sid)],
+         WHERE call_sid = ANY($1) AND outcome IN ('texted', 'sending')",
+        &[(&call_sids, Type::TEXT_ARRAY)],
     )
     .await?;
     Ok(())

@@ -42,3 +42,32 @@ fn int8(value: &(dyn ToSql + Sync)) -> Param<'_> {
 fn boolean(value: &(dyn ToSql + Sync)) -> Param<'_> {
     (value, Type::BOOL)
 }
+
+/// Runs a statement that decides many items at once (`run` answers one result per item, in
+/// order). When it fails for several, it runs again for each item alone, so a fault in one item's
+/// rows (a constraint, a trigger) costs that item alone; statements are atomic, so the failed
+/// batch changed nothing. Costs extra round trips only when something failed.
+pub async fn each_alone_on_failure<'a, T, R, F, Fut>(
+    items: &'a [T],
+    run: F,
+) -> Vec<Result<R, crate::database::DbError>>
+where
+    F: Fn(&'a [T]) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<R>, crate::database::DbError>>,
+{
+    match run(items).await {
+        Ok(results) => results.into_iter().map(Ok).collect(),
+        Err(error) if items.len() == 1 => vec![Err(error)],
+        Err(_) => {
+            let mut results = Vec::with_capacity(items.len());
+            for item in items.chunks(1) {
+                results.push(run(item).await.and_then(|mut one| {
+                    one.pop().ok_or_else(|| {
+                        crate::database::DbError("the statement answered nothing".into())
+                    })
+                }));
+            }
+            results
+        }
+    }
+}

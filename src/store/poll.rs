@@ -3,7 +3,7 @@
 //! Hyperdrive never answers it from its cache and overlapping runs never share a call.
 use super::calls::STALE_CLAIM_SECS;
 use super::numbers;
-use super::{int4, int8, text};
+use super::{int4, int8};
 use crate::database::{Client, DbError};
 use crate::domain::rules::MAX_DEFERRAL_SECS;
 use crate::domain::{BusinessNumber, CallRef, Caller, PhoneNumber};
@@ -183,16 +183,19 @@ pub async fn release_leases(db: &Client, call_sids: &[String]) -> Result<(), DbE
     Ok(())
 }
 
-/// A lookup failed retryably, or found the call still undecided (ringing, or a screened forward
+/// Lookups failed retryably, or found the calls still undecided (ringing, or a screened forward
 /// nobody has accepted yet): back off 1, 2, 4 … 16 minutes, and let any later tick take it once
 /// due. The call's maximum age bounds the number of tries.
-pub async fn back_off_lookup(db: &Client, call_sid: &str) -> Result<(), DbError> {
+pub async fn back_off_lookup(db: &Client, call_sids: &[&str]) -> Result<(), DbError> {
+    if call_sids.is_empty() {
+        return Ok(());
+    }
     db.query_typed(
         "UPDATE active_calls
          SET next_lookup_at = now() + make_interval(secs => 60 * power(2, least(lookup_attempts, 4))::int),
              lookup_attempts = lookup_attempts + 1
-         WHERE call_sid = $1",
-        &[text(&call_sid)],
+         WHERE call_sid = ANY($1)",
+        &[(&call_sids, Type::TEXT_ARRAY)],
     )
     .await?;
     Ok(())

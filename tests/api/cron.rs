@@ -702,3 +702,30 @@ async fn only_a_live_message_with_the_same_body_created_since_the_claim_is_adopt
         assert!(app.twilio.messages_to(&caller(n)).is_empty(), "call {n}");
     }
 }
+
+/// The poll's database round trips grow with its batches, not its calls: sixty missed calls (two
+/// batches of at most fifty) are claimed, reserved and recorded a statement per batch each, where
+/// the poll once spent three per call (180).
+#[tokio::test]
+async fn a_poll_s_round_trips_grow_with_its_batches_not_its_calls() {
+    let app = spawn_app_with(Options {
+        vars: vec![("POLL_TWILIO_BUDGET", Some("1000".into()))],
+        ..Options::default()
+    })
+    .await;
+    app.configure_default_number().await;
+    app.seed_due_calls(60).await;
+    let before = app.db_round_trips().await;
+    let summary = app.run_poll().await;
+    // The two statements of db_round_trips itself.
+    let round_trips = app.db_round_trips().await - before - 2;
+    assert_eq!((summary.checked, summary.texted), (60, 60), "{summary:?}");
+    let sends = app
+        .twilio
+        .requests()
+        .iter()
+        .filter(|r| r.is_message_send())
+        .count();
+    assert_eq!(sends, 60);
+    assert!(round_trips <= 20, "{round_trips} round trips for 60 calls");
+}
