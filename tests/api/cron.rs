@@ -703,9 +703,9 @@ async fn only_a_live_message_with_the_same_body_created_since_the_claim_is_adopt
     }
 }
 
-/// The poll's database round trips grow with its batches, not its calls: sixty missed calls (two
-/// batches of at most fifty) are claimed, reserved and recorded a statement per batch each, where
-/// the poll once spent three per call (180).
+/// The poll's database round trips grow with its batches, not its calls: sixty missed calls are
+/// claimed, reserved and recorded a statement per batch each, where the poll once spent three per
+/// call (191 round trips for this run).
 #[tokio::test]
 async fn a_poll_s_round_trips_grow_with_its_batches_not_its_calls() {
     let app = spawn_app_with(Options {
