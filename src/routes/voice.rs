@@ -1,10 +1,11 @@
 //! `POST /api/webhooks/twilio/voice`: Phase 1 (the call comes in: forward it) and Phase 2
 //! (`?mode=dial-result`: the forward ended; text the caller if nobody answered). The decisions
 //! are in `crate::voice`; this reads the request, asks the database, and answers TwiML whatever
-//! happens, so the caller is always connected or told something; after Phase 1's answer, a forwarded
-//! call's check goes on the `CHECKS` queue when one is bound (`routes::checks`). Two steps here serve the other
-//! Twilio webhooks too: `verified_webhook` (read and check the signature) and `forward_ended` (the
-//! work after a forward ended, shared with the status callback).
+//! happens, so the caller is always connected or told something. After Phase 1's answer a
+//! forwarded call's check goes on the `CHECKS` queue, when one is bound (`routes::checks`). Two
+//! steps here serve the other Twilio webhooks too: `verified_webhook` (read and check the
+//! signature) and `forward_ended` (the work after a forward ended, shared with the status
+//! callback).
 use crate::alerts;
 use crate::config::Config;
 use crate::database::{self, DbError};
