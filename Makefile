@@ -19,6 +19,7 @@ lint: setup
 simulate-call:
 	cargo run -q --example simulate_call -- --status $(or $(STATUS),no-answer) --from $(or $(FROM),+14155550123)
 
-# Prints latency and cost figures: make bench (all), make bench BENCH=fast_path, poll, mixed_poll or scale
+# Prints latency and cost figures: make bench (all), make bench BENCH=fast_path, poll, mixed_poll, scale
+# or queue (the CHECKS queue's due-to-text times; QUEUE_CALLS=100,1000,10000 to change)
 bench: setup
 	bash scripts/with-test-cluster.sh cargo bench $(if $(BENCH),--bench $(BENCH),)

@@ -1,6 +1,7 @@
 //! Missed-call text-back as a Cloudflare Worker. This file holds the runtime's entry points only:
 //! a request is routed by `routes::route` and handed to its handler; a cron trigger is matched to
-//! its job by `routes::Job::for_cron`. Everything else lives in its own module (see README,
+//! its job by `routes::Job::for_cron`; a batch from the optional `CHECKS` queue goes to
+//! `routes::checks::consume`. Everything else lives in its own module (see README,
 //! Layout).
 pub mod alerts;
 pub mod config;
@@ -29,10 +30,14 @@ mod entry {
     use crate::error::Reply;
     use crate::log::Log;
     use crate::routes::{
-        self, admin, cron, dial_status, health, message_status, recording, screen, sms, stats,
-        voice, Job, Route,
+        self, admin, checks, cron, dial_status, health, message_status, recording, screen, sms,
+        stats, voice, Job, Route,
     };
-    use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+    use crate::voice::DueCheck;
+    use worker::{
+        event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext,
+        ScheduledEvent,
+    };
 
     const SCHEDULED: Log = Log("[Scheduled]");
 
@@ -76,5 +81,11 @@ mod entry {
             }
             None => crate::warn!(SCHEDULED, "Unknown cron {cron:?}: ignored"),
         }
+    }
+
+    #[event(queue)]
+    async fn queue(batch: MessageBatch<DueCheck>, env: Env, _ctx: Context) -> Result<()> {
+        checks::consume(batch, &env).await;
+        Ok(())
     }
 }

@@ -9,6 +9,7 @@ use crate::domain::{BusinessNumber, CallRef, Caller, DialStatus, PhoneNumber};
 use crate::store::recordings::Recording;
 use crate::twilio::twiml;
 use crate::twilio::webhook::Params;
+use serde::{Deserialize, Serialize};
 
 pub const NOT_IN_SERVICE: &str = "Sorry, the number you have called is not in service. Goodbye.";
 pub const APOLOGY: &str =
@@ -118,7 +119,7 @@ pub fn incoming_twiml(
     to: &PhoneNumber,
 ) -> Option<String> {
     let number = business.filter(|number| number.enabled)?;
-    if from.textable() == Some(&number.forward_to) {
+    if is_own_phone(number, from) {
         return Some(twiml::say_and_hang_up(OWN_PHONE));
     }
     let forward = twiml::Forward {
@@ -144,6 +145,34 @@ pub fn incoming_twiml(
         &twiml::dial_status_url(app_url, &forward),
         screen.as_deref(),
     ))
+}
+
+/// A call from the very phone the number forwards to: not forwarded back to it.
+fn is_own_phone(number: &BusinessNumber, from: &Caller) -> bool {
+    from.textable() == Some(&number.forward_to)
+}
+
+/// The queue message of a forwarded call's check (`routes::checks`): the call's SID and nothing
+/// else, since a message is no place for a phone number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueCheck {
+    pub call_sid: String,
+}
+
+/// The check Phase 1 queues for a call it forwards, and the seconds until it is due: the number's
+/// dial timeout and the callback's grace, as the poll counts them. None when the call is not
+/// forwarded (not in service, or from the phone the number forwards to).
+pub fn due_check(
+    business: Option<&BusinessNumber>,
+    call_sid: &str,
+    from: &Caller,
+    callback_grace_secs: u32,
+) -> Option<(DueCheck, u32)> {
+    let number = business.filter(|number| number.enabled && !is_own_phone(number, from))?;
+    let check = DueCheck {
+        call_sid: call_sid.to_string(),
+    };
+    Some((check, number.dial_timeout_secs + callback_grace_secs))
 }
 
 /// The caller's call a request about the forward names in its URL (`parentCallSid`, `origFrom`,
@@ -870,6 +899,31 @@ mod tests {
             incoming_twiml("https://x.example", None, "CA1", &from, &to),
             None
         );
+    }
+
+    #[test]
+    fn a_forwarded_call_is_checked_after_its_dial_timeout_and_grace() {
+        let from = Caller::parse("+14155550123");
+        let mut number = BusinessNumberInput {
+            forward_to: "+14155550100".into(),
+            business_name: "Joe's".into(),
+            dial_timeout_secs: Some(25),
+            ..Default::default()
+        }
+        .validate("+14155559000")
+        .unwrap();
+        let (check, delay) = due_check(Some(&number), "CA1", &from, 20).unwrap();
+        assert_eq!(delay, 45);
+        assert_eq!(
+            serde_json::to_string(&check).unwrap(),
+            r#"{"call_sid":"CA1"}"#,
+            "the SID only: no phone number in a message"
+        );
+        let owner = Caller::Number(number.forward_to.clone());
+        assert_eq!(due_check(Some(&number), "CA1", &owner, 20), None);
+        number.enabled = false;
+        assert_eq!(due_check(Some(&number), "CA1", &from, 20), None);
+        assert_eq!(due_check(None, "CA1", &from, 20), None);
     }
 
     const SCREEN_QUERY: &str =

@@ -241,6 +241,40 @@ async fn a_malformed_row_does_not_block_the_lease() {
     assert_eq!(due[0].call.to.as_str(), "+14155559000");
 }
 
+/// The queue's check leases only the calls it lists, and of those only the ones the poll would:
+/// due, unsettled, not leased already.
+#[tokio::test]
+async fn a_listed_lease_takes_only_the_listed_calls_that_are_due() {
+    let (_, db) = fresh_database().await;
+    db.batch_execute(
+        "INSERT INTO active_calls (call_sid, from_number, to_number, received_at) VALUES
+             ('CAdue', '+14155550123', '+14155559000', now() - interval '10 minutes'),
+             ('CAunlisted', '+14155550124', '+14155559000', now() - interval '10 minutes'),
+             ('CAringing', '+14155550125', '+14155559000', now() - interval '5 seconds');
+         INSERT INTO active_calls (call_sid, from_number, to_number, received_at, processed, outcome)
+             VALUES ('CAsettled', '+14155550126', '+14155559000', now() - interval '10 minutes',
+                     true, 'texted')",
+    )
+    .await
+    .unwrap();
+    let listed: Vec<String> = ["CAdue", "CAringing", "CAsettled", "CAunknown"]
+        .map(String::from)
+        .to_vec();
+    let due = poll::lease_listed(&db, &listed, 20, 900).await.unwrap();
+    let sids: Vec<&str> = due.iter().map(|d| d.call.call_sid.as_str()).collect();
+    assert_eq!(sids, ["CAdue"]);
+    assert!(
+        poll::lease_listed(&db, &listed, 20, 900)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a call already leased is not leased again"
+    );
+    let rest = poll::lease_due(&db, 45, 20, 900).await.unwrap();
+    let sids: Vec<&str> = rest.iter().map(|d| d.call.call_sid.as_str()).collect();
+    assert_eq!(sids, ["CAunlisted"], "the poll still leases any due call");
+}
+
 #[tokio::test]
 async fn an_accepted_screened_forward_is_answered_and_never_claimed() {
     let (_, db) = fresh_database().await;

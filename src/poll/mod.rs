@@ -172,6 +172,37 @@ pub async fn check_missed_calls(
     Ok(summary)
 }
 
+/// What the queue's check of a batch of calls did: the counts, and the calls it leased but found no
+/// budget left for, which are worth delivering again at once.
+#[derive(Debug, Default)]
+pub struct ListedCheck {
+    pub summary: PollSummary,
+    pub deferred: Vec<String>,
+}
+
+/// The queue consumer's check (`routes::checks`): leases those of `call_sids` that are due, by the
+/// poll's own lease, and works them as a poll run works its leased calls (`work_leased`), inside the
+/// same Twilio budget per invocation. The calls it does not lease (settled, not due yet, leased by
+/// a run at work) are left alone, so a check delivered twice works its call once, and the poll
+/// stays the safety net of every call. `work_leased` takes the calls in order and defers the tail
+/// it cannot afford: the deferred calls are the last `summary.deferred` leased.
+pub async fn check_listed(
+    db: &Client,
+    http: &impl HttpClient,
+    texting: &Texting<'_>,
+    call_sids: &[String],
+) -> Result<ListedCheck, DbError> {
+    let grace = texting.config.poll.callback_grace_secs;
+    let due = store::lease_listed(db, call_sids, grace, LEASE_SECS).await?;
+    let mut summary = PollSummary::default();
+    work_leased(db, &Counted::new(http), texting, &due, &mut summary).await?;
+    let deferred = due[due.len() - summary.deferred as usize..]
+        .iter()
+        .map(|d| d.call.call_sid.clone())
+        .collect();
+    Ok(ListedCheck { summary, deferred })
+}
+
 /// Works leased calls inside the run's Twilio budget (`http` counts what the run already spent),
 /// a batch at a time, then hands every lease back.
 async fn work_leased<H: HttpClient>(

@@ -28,6 +28,8 @@ pub const CLEANUP_CRON: &str = "0 4 * * 1";
 #[cfg(target_arch = "wasm32")]
 pub mod admin;
 #[cfg(target_arch = "wasm32")]
+pub mod checks;
+#[cfg(target_arch = "wasm32")]
 pub mod cron;
 #[cfg(target_arch = "wasm32")]
 pub mod dial_status;

@@ -1,18 +1,22 @@
 //! `POST /api/webhooks/twilio/voice`: Phase 1 (the call comes in: forward it) and Phase 2
 //! (`?mode=dial-result`: the forward ended; text the caller if nobody answered). The decisions
 //! are in `crate::voice`; this reads the request, asks the database, and answers TwiML whatever
-//! happens, so the caller is always connected or told something. Two steps here serve the other
-//! Twilio webhooks too: `verified_webhook` (read and check the signature) and `forward_ended` (the
-//! work after a forward ended, shared with the status callback).
+//! happens, so the caller is always connected or told something. After Phase 1's answer a
+//! forwarded call's check goes on the `CHECKS` queue, when one is bound (`routes::checks`). Two
+//! steps here serve the other Twilio webhooks too: `verified_webhook` (read and check the
+//! signature) and `forward_ended` (the work after a forward ended, shared with the status
+//! callback).
 use crate::alerts;
 use crate::config::Config;
 use crate::database::{self, DbError};
-use crate::domain::{CallRef, Caller, DialStatus, NumberCache, Outcome, PhoneNumber, ProcessedBy};
+use crate::domain::{
+    BusinessNumber, CallRef, Caller, DialStatus, NumberCache, Outcome, PhoneNumber, ProcessedBy,
+};
 use crate::edge::{self, now_ms, with_timeout, WorkerFetch};
 use crate::error::{ApiError, Reply};
 use crate::log::Log;
 use crate::missed_call::{handle_missed_call, TextOutcome, Texting};
-use crate::routes::{VOICE_LOG as LOG, VOICE_WEBHOOK_PATH};
+use crate::routes::{checks, VOICE_LOG as LOG, VOICE_WEBHOOK_PATH};
 use crate::store::calls;
 use crate::twilio::twiml;
 use crate::twilio::webhook::{self, Params, Trust};
@@ -63,7 +67,14 @@ pub async fn voice(mut request: Request, env: &Env, ctx: &Context) -> Result<Rep
 
     let xml = match voice::parse(&query, &form).map_err(ApiError::BadRequest)? {
         VoiceRequest::Incoming { call_sid, from, to } => {
-            incoming_call(&call_sid, &from, &to, &config.app_url, env).await
+            let (xml, business) = incoming_call(&call_sid, &from, &to, &config.app_url, env).await;
+            let grace = config.poll.callback_grace_secs;
+            if let Some((check, delay)) =
+                voice::due_check(business.as_ref(), &call_sid, &from, grace)
+            {
+                checks::enqueue(ctx, env, check, delay);
+            }
+            xml
         }
         VoiceRequest::DialResult {
             call,
@@ -277,14 +288,15 @@ impl Followup for TextFailed {
 }
 
 /// Phase 1: record the call and read the number's settings in one statement, within
-/// DATABASE_BUDGET; when the database cannot answer, forward from the isolate's copy.
+/// DATABASE_BUDGET; when the database cannot answer, forward from the isolate's copy. Returns the
+/// TwiML and the settings it was made from.
 async fn incoming_call(
     call_sid: &str,
     from: &Caller,
     to: &PhoneNumber,
     app_url: &str,
     env: &Env,
-) -> String {
+) -> (String, Option<BusinessNumber>) {
     info!(
         PHASE_1,
         "Incoming call {call_sid} from {} to {}",
@@ -316,19 +328,22 @@ async fn incoming_call(
                 }
             );
             if copy.is_none() {
-                return twiml::say_and_hang_up(APOLOGY);
+                return (twiml::say_and_hang_up(APOLOGY), None);
             }
             copy
         }
     };
-    voice::incoming_twiml(app_url, business.as_ref(), call_sid, from, to).unwrap_or_else(|| {
-        warn!(
-            PHASE_1,
-            "{} is not a configured, enabled number: telling the caller it is not in service",
-            to.masked()
-        );
-        twiml::say_and_hang_up(NOT_IN_SERVICE)
-    })
+    let xml = voice::incoming_twiml(app_url, business.as_ref(), call_sid, from, to).unwrap_or_else(
+        || {
+            warn!(
+                PHASE_1,
+                "{} is not a configured, enabled number: telling the caller it is not in service",
+                to.masked()
+            );
+            twiml::say_and_hang_up(NOT_IN_SERVICE)
+        },
+    );
+    (xml, business)
 }
 
 /// Runs database work after the TwiML has gone back to Twilio (`waitUntil` allows 30 s); a failure

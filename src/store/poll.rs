@@ -47,13 +47,15 @@ pub struct DueCall {
     pub accepted: bool,
 }
 
-/// The statement that leases due calls, with the number's settings (`{joined}`).
+/// The statement that leases due calls, with the number's settings (`{joined}`): any due calls
+/// (`$5` NULL, the poll), or only those of the listed SIDs that are due (the queue's checks).
 const LEASE_DUE_CALLS: &str = "WITH leased AS (
      UPDATE active_calls AS c
      SET lease_until = now() + make_interval(secs => $3::int)
      FROM (
          SELECT call_sid FROM active_calls
          WHERE NOT processed
+           AND ($5::text[] IS NULL OR call_sid = ANY($5::text[]))
            AND (lease_until IS NULL OR lease_until < now())
            AND ((outcome IS NULL
                  AND received_at < now() - make_interval(secs => dial_timeout_secs + $2::int)
@@ -101,6 +103,29 @@ pub async fn lease_due(
     callback_grace_secs: u32,
     lease_secs: u32,
 ) -> Result<Vec<DueCall>, DbError> {
+    lease(db, limit, callback_grace_secs, lease_secs, None).await
+}
+
+/// Leases those of `call_sids` that are due, by the same rules as `lease_due`: a call settled, not
+/// due yet (its grace, its backoff), or leased by a run at work is left out, so a check delivered
+/// twice, or racing the poll, works the call once.
+pub async fn lease_listed(
+    db: &Client,
+    call_sids: &[String],
+    callback_grace_secs: u32,
+    lease_secs: u32,
+) -> Result<Vec<DueCall>, DbError> {
+    let limit = call_sids.len() as u32;
+    lease(db, limit, callback_grace_secs, lease_secs, Some(call_sids)).await
+}
+
+async fn lease(
+    db: &Client,
+    limit: u32,
+    callback_grace_secs: u32,
+    lease_secs: u32,
+    only: Option<&[String]>,
+) -> Result<Vec<DueCall>, DbError> {
     let rows = db
         .query_typed(
             &lease_due_calls(),
@@ -109,6 +134,7 @@ pub async fn lease_due(
                 int4(&(callback_grace_secs as i32)),
                 int4(&(lease_secs as i32)),
                 int4(&STALE_CLAIM_SECS),
+                (&only, Type::TEXT_ARRAY),
             ],
         )
         .await?;
@@ -227,6 +253,7 @@ pub async fn explain_lease_due(
                 &(callback_grace_secs as i32),
                 &60i32,
                 &STALE_CLAIM_SECS,
+                &None::<Vec<String>>,
             ],
         )
         .await?;

@@ -33,6 +33,8 @@ pub struct Options {
     /// false: no Hyperdrive binding; the worker gets the database as a `DATABASE_URL` setting
     /// (unless `vars` sets one itself), as a deployment without Hyperdrive does.
     pub hyperdrive: bool,
+    /// true: the CHECKS queue is bound, producer and consumer, on a queue of this worker's own.
+    pub queue: bool,
 }
 
 impl Default for Options {
@@ -41,6 +43,7 @@ impl Default for Options {
             database: Database::Shared,
             vars: Vec::new(),
             hyperdrive: true,
+            queue: false,
         }
     }
 }
@@ -146,7 +149,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         if !attempt_vars.iter().any(|(n, _)| *n == "APP_URL") {
             attempt_vars.push(("APP_URL", Some(address.clone())));
         }
-        let mut worker = start_worker(&workdir, port, &attempt_vars, hyperdrive);
+        let mut worker = start_worker(&workdir, port, &attempt_vars, hyperdrive, options.queue);
         if !worker_became_ready(&mut worker, &workdir, port).await {
             stop_process_group(&mut worker);
             continue;

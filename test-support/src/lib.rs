@@ -9,10 +9,11 @@
 //! - `app`: `spawn_app()`, `TestApp`, and reading back logs, rows and texts;
 //! - `alert_sink`: a receiver for the alerts the worker POSTs to ALERT_WEBHOOK_URL;
 //! - `voice`, `cron`, `admin`, `monitoring`, `stats`, `conversation`, `recording`: the helpers per
-//!   endpoint family.
+//!   endpoint family; `checks` for the optional CHECKS queue and its consumer.
 mod admin;
 mod alert_sink;
 mod app;
+mod checks;
 mod conversation;
 mod cron;
 mod database;
@@ -30,6 +31,9 @@ pub use alert_sink::AlertSink;
 pub use app::{
     spawn_app, spawn_app_with, spawn_public_app, CallRow, Database, Options, Reply, TestApp,
     PUBLIC_APP_URL,
+};
+pub use checks::{
+    spawn_app_with_queue, spawn_app_with_short_checks, QUEUE_DIAL_TIMEOUT_SECS, QUEUE_GRACE_SECS,
 };
 pub use database::{fresh_test_database, OwnCluster, TempDir};
 pub use forward::{forward_query, DIAL_STATUS_PATH, SCREEN_PATH};

@@ -1,5 +1,6 @@
 //! The worker under test: `wrangler dev` (workerd) on a port of its own, with a wrangler.toml
-//! written for the test (its settings, and a Hyperdrive binding pointing at its database).
+//! written for the test (its settings, a Hyperdrive binding pointing at its database, and when asked
+//! the CHECKS queue as producer and consumer).
 use crate::database::{free_port, root};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -58,11 +59,16 @@ pub(crate) fn stop_process_group(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// The local queue of a worker started with the CHECKS binding: wrangler dev runs it in Miniflare,
+/// one per worker (each test's state lives in its own folder).
+const CHECKS_QUEUE: &str = "mctb-checks";
+
 pub(crate) fn start_worker(
     workdir: &Path,
     port: u16,
     vars: &[(&str, Option<String>)],
     hyperdrive: Option<&str>,
+    queue: bool,
 ) -> Child {
     let bundle = root().join("build/index.js");
     assert!(
@@ -82,6 +88,14 @@ pub(crate) fn start_worker(
     if let Some(db_url) = hyperdrive {
         toml.push_str(&format!(
             "\n[[hyperdrive]]\nbinding = \"HYPERDRIVE\"\nid = \"00000000000000000000000000000000\"\nlocalConnectionString = {db_url:?}\n"
+        ));
+    }
+    if queue {
+        // The batch settings wrangler.toml documents, so tests and benchmarks run what deploys.
+        toml.push_str(&format!(
+            "\n[[queues.producers]]\nbinding = \"CHECKS\"\nqueue = \"{CHECKS_QUEUE}\"\n\n\
+             [[queues.consumers]]\nqueue = \"{CHECKS_QUEUE}\"\nmax_batch_size = 10\n\
+             max_batch_timeout = 1\nmax_retries = 3\n"
         ));
     }
     std::fs::write(workdir.join("wrangler.toml"), toml).unwrap();

@@ -3,6 +3,7 @@
 //! the harness is the `test-support` crate.
 mod admin;
 mod alerts;
+mod checks;
 mod cron;
 mod dashboard;
 mod forward;
