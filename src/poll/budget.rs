@@ -7,6 +7,9 @@ use std::cell::Cell;
 /// The most Twilio requests one undecided call can need: child legs, the parent, the text.
 pub const MAX_REQUESTS_PER_UNDECIDED_CALL: u32 = 3;
 
+/// What a call costs once the run's listing of Twilio's calls gave its verdict: at most its text.
+pub const DECIDED: u32 = 1;
+
 /// What a due call may cost: an undecided call its lookups and the text; an owed text the send,
 /// plus one listing first when an earlier send may have gone out.
 pub fn worst_case(owed: bool, verify_first: bool) -> u32 {

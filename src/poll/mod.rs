@@ -4,9 +4,11 @@
 //! `verdict` reads Twilio's answer, `reconcile` picks the calls the database never saw out of
 //! Twilio's Calls list, `recovery` whether a text in doubt went out, `budget` keeps a run inside its
 //! subrequest limit; this file is the run itself: reconcile (every 5 minutes), lease, look up, hand
-//! over, hand back. The leased calls are worked in batches of up to a hundred, each call's worst case
-//! reserved in the budget before its batch starts: Twilio is asked `POLL_CONCURRENCY` (5) calls at
-//! a time, and the database a statement per kind of decision for the whole batch.
+//! over, hand back. From twenty calls to look up, one listing of the account's recent calls (a
+//! request per thousand) decides them instead of a lookup each. The leased calls are worked in
+//! batches of up to a hundred, each call's worst case reserved in the budget before its batch
+//! starts: Twilio is asked `POLL_CONCURRENCY` (5) calls at a time, and the database a statement per
+//! kind of decision for the whole batch.
 use crate::alerts;
 use crate::config::{Config, PollSettings, TwilioConfig};
 use crate::database::{Client, DbError};
@@ -213,7 +215,9 @@ async fn work_leased<H: HttpClient>(
     summary: &mut PollSummary,
 ) -> Result<(), DbError> {
     let budget = texting.config.poll.twilio_budget;
+    let known = list_verdicts(http, &texting.config.twilio, due, budget).await;
     let mut rest = due;
+    let mut known_rest = &known[..];
     while !rest.is_empty() {
         // Every request of the batches before has finished, so the budget left is exact: a batch
         // takes, oldest first, the calls whose worst cases all fit in it, so a run never passes
@@ -222,9 +226,13 @@ async fn work_leased<H: HttpClient>(
         let take = rest
             .iter()
             .take(BATCH)
-            .take_while(|due| {
-                let cost = budget::worst_case(due.owed, due.verify_since.is_some())
-                    + budget::rule_requests(due.business.as_ref());
+            .zip(known_rest)
+            .take_while(|(due, known)| {
+                let lookups = match known {
+                    Some(_) => budget::DECIDED,
+                    None => budget::worst_case(due.owed, due.verify_since.is_some()),
+                };
+                let cost = lookups + budget::rule_requests(due.business.as_ref());
                 let fits = budget::fits(committed, cost, budget);
                 committed += if fits { cost } else { 0 };
                 fits
@@ -240,9 +248,10 @@ async fn work_leased<H: HttpClient>(
             break;
         }
         let (batch, later) = rest.split_at(take);
+        let (batch_known, known_later) = known_rest.split_at(take);
         summary.checked += take as u32;
-        work_batch(db, http, texting, batch, summary).await;
-        rest = later;
+        work_batch(db, http, texting, batch, batch_known, summary).await;
+        (rest, known_rest) = (later, known_later);
     }
     // Every lease goes back, whatever became of its call: a settled call is no longer due, and the
     // rest (still ringing, deferred, owed a retry, hit by an error) come due again by their own
@@ -251,6 +260,79 @@ async fn work_leased<H: HttpClient>(
     store::release_leases(db, &leased).await?;
     summary.twilio_requests = http.sent();
     Ok(())
+}
+
+/// From this many calls to look up, one listing of the account's recent calls decides them: a page
+/// of a thousand calls costs one request where their lookups cost one or two each. Below it, the
+/// lookups are cheaper than reading a page of the account's other calls.
+const LIST_FROM: usize = 20;
+/// Calls on a page of the listing (Twilio's most).
+const LIST_PAGE_SIZE: u32 = 1000;
+/// The listing reaches this far before the oldest call to look up (clocks differ).
+const LIST_MARGIN_SECS: u32 = 60;
+
+/// The verdicts one listing of the account's calls gives for the leased calls that need a lookup,
+/// aligned with `due` (None: look it up on its own). Pages newest first until the oldest of them
+/// is passed, at most one page per hundred calls, inside the budget; a page Twilio fails ends the
+/// listing, and the pages read still decide the calls they hold.
+async fn list_verdicts<H: HttpClient>(
+    http: &Counted<'_, H>,
+    twilio: &TwilioConfig,
+    due: &[DueCall],
+    budget: u32,
+) -> Vec<Option<Verdict>> {
+    let mut known = vec![None; due.len()];
+    let undecided: Vec<(usize, &DueCall)> = due
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !d.owed && !d.accepted)
+        .collect();
+    let Some(oldest) = undecided.iter().map(|(_, d)| d.received_at).min() else {
+        return known;
+    };
+    if undecided.len() < LIST_FROM {
+        return known;
+    }
+    let most_pages = undecided.len().div_ceil(100);
+    let since = reconcile::start_day(oldest, LIST_MARGIN_SECS);
+    let mut request = rest::list_calls_since(twilio, &since, LIST_PAGE_SIZE);
+    let mut listed = Vec::new();
+    let mut pages = 0;
+    while budget::fits(http.sent(), 1, budget) {
+        let page = match rest::parse_call_page(http.send(request).await) {
+            Ok(page) => page,
+            Err(failure) => {
+                warn!(
+                    LOG,
+                    "Could not list Twilio's calls ({failure}): looking the rest up one by one"
+                );
+                break;
+            }
+        };
+        pages += 1;
+        let passed = reconcile::reaches_past_age(&page.calls, oldest, LIST_MARGIN_SECS);
+        listed.extend(page.calls);
+        match page.next_page_uri {
+            Some(uri) if !passed && pages < most_pages => request = rest::next_page(twilio, &uri),
+            _ => break,
+        }
+    }
+    let asked: Vec<(&str, bool)> = undecided
+        .iter()
+        .map(|(_, d)| (d.call.call_sid.as_str(), d.screened))
+        .collect();
+    let verdicts = verdict::verdicts_from_list(&listed, &asked);
+    let decided = verdicts.iter().filter(|v| v.is_some()).count();
+    for ((index, _), verdict) in undecided.iter().zip(verdicts) {
+        known[*index] = verdict;
+    }
+    info!(
+        LOG,
+        "Listed {} of Twilio's calls ({pages} pages): {decided} of {} calls decided without a lookup of their own",
+        listed.len(),
+        undecided.len()
+    );
+    known
 }
 
 /// The most calls worked together. A batch costs a handful of statements whatever its size
@@ -290,12 +372,13 @@ async fn work_batch(
     http: &impl HttpClient,
     texting: &Texting<'_>,
     batch: &[DueCall],
+    known: &[Option<Verdict>],
     summary: &mut PollSummary,
 ) {
     let twilio = &texting.config.twilio;
     let concurrency = texting.config.poll.concurrency.max(1) as usize;
-    let steps: Vec<Result<Step, DbError>> = stream::iter(batch)
-        .map(|due| next_step(db, http, twilio, due))
+    let steps: Vec<Result<Step, DbError>> = stream::iter(batch.iter().zip(known))
+        .map(|(due, known)| next_step(db, http, twilio, due, known.clone()))
         .buffered(concurrency)
         .collect()
         .await;
@@ -435,14 +518,15 @@ async fn reconcile(
     Ok(())
 }
 
-/// Asks Twilio what became of one leased call, and takes the steps of its own a call may need
-/// first: a text in doubt is looked for at Twilio (and adopted, or cleared to be sent again), an
+/// Asks Twilio what became of one leased call (unless the run's listing told it: `known`), and
+/// takes the steps of its own a call may need first: a text in doubt is looked for at Twilio (and adopted, or cleared to be sent again), an
 /// accepted screened forward is settled as answered.
 async fn next_step(
     db: &Client,
     http: &impl HttpClient,
     twilio: &TwilioConfig,
     due: &DueCall,
+    known: Option<Verdict>,
 ) -> Result<Step, DbError> {
     let call = &due.call;
     if due.owed {
@@ -462,35 +546,37 @@ async fn next_step(
             calls::settle_if_accepted(db, &call.call_sid, ProcessedBy::Poll, None).await?;
         return Ok(if settled { Step::Accepted } else { Step::Done });
     }
-    Ok(
-        match lookup(http, twilio, &call.call_sid, due.screened).await {
-            Ok(Verdict::Missed { status }) => {
-                info!(
-                    FALLBACK,
-                    "Missed call detected: {} ({status})", call.call_sid
-                );
-                Step::Text(Some(status))
-            }
-            Ok(Verdict::Answered) => Step::Answered,
-            Ok(Verdict::Undecided) => Step::Undecided,
-            Err(Failure::Final { status, code, .. }) => {
-                warn!(
-                    LOG,
-                    "Twilio does not know {} (HTTP {status}, code {}): cleaned up",
-                    call.call_sid,
-                    code.map_or("none".to_string(), |c| c.to_string())
-                );
-                Step::NotFound
-            }
-            Err(failure) => {
-                warn!(
-                    LOG,
-                    "Lookup of {} failed ({failure}): retrying on a later tick", call.call_sid
-                );
-                Step::LookupFailed
-            }
-        },
-    )
+    let verdict = match known {
+        Some(verdict) => Ok(verdict),
+        None => lookup(http, twilio, &call.call_sid, due.screened).await,
+    };
+    Ok(match verdict {
+        Ok(Verdict::Missed { status }) => {
+            info!(
+                FALLBACK,
+                "Missed call detected: {} ({status})", call.call_sid
+            );
+            Step::Text(Some(status))
+        }
+        Ok(Verdict::Answered) => Step::Answered,
+        Ok(Verdict::Undecided) => Step::Undecided,
+        Err(Failure::Final { status, code, .. }) => {
+            warn!(
+                LOG,
+                "Twilio does not know {} (HTTP {status}, code {}): cleaned up",
+                call.call_sid,
+                code.map_or("none".to_string(), |c| c.to_string())
+            );
+            Step::NotFound
+        }
+        Err(failure) => {
+            warn!(
+                LOG,
+                "Lookup of {} failed ({failure}): retrying on a later tick", call.call_sid
+            );
+            Step::LookupFailed
+        }
+    })
 }
 
 /// Looks at Twilio for a text whose send ended ambiguously (or whose claim a crash left behind),

@@ -11,6 +11,7 @@
 //! without one, the call was missed.
 use crate::domain::DialStatus;
 use crate::twilio::rest;
+use std::collections::HashMap;
 
 /// What Twilio says about a call's forward.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +61,35 @@ pub fn verdict_from_parent(parent: &rest::Call) -> Verdict {
             status: DialStatus::HungUpBeforeDial,
         },
     }
+}
+
+/// The verdicts a list of the account's calls (`GET …/Calls.json`, parents and their legs) gives
+/// for `due` calls (SID, screened), in order: the same reading as the call's own lookup (its legs,
+/// else the parent), from one listing for many calls. None for a call whose parent the list does
+/// not hold (older than the pages read, or unknown to Twilio): that call is looked up on its own.
+/// A list newest first holds a call's legs on the parent's page or before it, since legs start
+/// after their parent.
+pub fn verdicts_from_list(listed: &[rest::Call], due: &[(&str, bool)]) -> Vec<Option<Verdict>> {
+    let mut parents = HashMap::new();
+    let mut legs: HashMap<&str, Vec<rest::Call>> = HashMap::new();
+    for call in listed {
+        match call.parent_call_sid.as_deref() {
+            Some(parent) => legs.entry(parent).or_default().push(call.clone()),
+            None => {
+                parents.insert(call.sid.as_str(), call);
+            }
+        }
+    }
+    due.iter()
+        .map(|&(sid, screened)| {
+            let parent = parents.get(sid)?;
+            let children = legs.get(sid).map_or(&[][..], Vec::as_slice);
+            Some(
+                verdict_from_children(children, screened)
+                    .unwrap_or_else(|| verdict_from_parent(parent)),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -154,6 +184,62 @@ mod tests {
             Verdict::Missed {
                 status: DialStatus::HungUpBeforeDial
             }
+        );
+    }
+
+    #[test]
+    fn a_list_of_the_account_s_calls_gives_each_due_call_its_own_lookup_s_verdict() {
+        let call = |sid: &str, parent: Option<&str>, status: &str| rest::Call {
+            sid: sid.into(),
+            parent_call_sid: parent.map(Into::into),
+            status: status.into(),
+            direction: Some(
+                if parent.is_some() {
+                    "outbound-dial"
+                } else {
+                    "inbound"
+                }
+                .into(),
+            ),
+            from: None,
+            to: None,
+            start_time: None,
+        };
+        let listed = vec![
+            call("CA1", None, "completed"),
+            call("CA1-leg", Some("CA1"), "no-answer"),
+            call("CA2", None, "completed"),
+            call("CA2-leg", Some("CA2"), "completed"),
+            // Hung up before the forward rang: no leg.
+            call("CA3", None, "completed"),
+            call("CA4", None, "in-progress"),
+            call("CA5-leg", Some("CA5"), "completed"),
+            call("CA6", None, "completed"),
+            call("CA6-leg", Some("CA6"), "completed"),
+        ];
+        let due = [
+            ("CA1", false),
+            ("CA2", false),
+            ("CA3", false),
+            ("CA4", false),
+            // Its parent is not on the pages read: looked up on its own.
+            ("CA5", false),
+            ("CA9", false),
+            // Screened: an answered leg proves nothing without an acceptance.
+            ("CA6", true),
+        ];
+        let missed = |status| Some(Verdict::Missed { status });
+        assert_eq!(
+            verdicts_from_list(&listed, &due),
+            vec![
+                missed(DialStatus::NoAnswer),
+                Some(Verdict::Answered),
+                missed(DialStatus::HungUpBeforeDial),
+                Some(Verdict::Undecided),
+                None,
+                None,
+                missed(DialStatus::Completed),
+            ]
         );
     }
 }

@@ -45,6 +45,8 @@ pub struct DueCall {
     pub screened: bool,
     /// A person pressed a key on the screened forward: the call was answered.
     pub accepted: bool,
+    /// When the call came in (seconds since the epoch).
+    pub received_at: i64,
 }
 
 /// The statement that leases due calls, with the number's settings (`{joined}`): any due calls
@@ -69,6 +71,7 @@ const LEASE_DUE_CALLS: &str = "WITH leased AS (
      WHERE c.call_sid = due.call_sid
      RETURNING c.call_sid, c.from_number, c.to_number AS call_to, c.outcome, c.screened, c.sms_body,
                c.accepted_at IS NOT NULL AS accepted,
+               floor(extract(epoch FROM c.received_at))::int8 AS received,
                COALESCE(c.next_attempt_at, c.next_lookup_at, c.received_at) AS due_at,
                CASE WHEN c.outcome = 'sending' OR c.sms_maybe_sent
                     THEN floor(extract(epoch FROM c.claimed_at))::int8 END AS verify_since
@@ -151,6 +154,7 @@ async fn lease(
             sms_body: row.get("sms_body"),
             screened: row.get("screened"),
             accepted: row.get("accepted"),
+            received_at: row.get("received"),
         });
     }
     Ok(due)

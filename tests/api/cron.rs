@@ -197,14 +197,10 @@ async fn overlapping_runs_never_share_a_call() {
     let (a, b, c) = tokio::join!(app.run_poll(), app.run_poll(), app.run_poll());
     let checked: u32 = [&a, &b, &c].iter().map(|s| s.checked).sum();
     assert_eq!(checked, 30, "{a:?} {b:?} {c:?}");
-    let lookups = app
-        .twilio
-        .requests()
-        .iter()
-        .filter(|r| r.is_call_lookup())
-        .count();
-    assert_eq!(lookups, 30, "every call looked up exactly once");
     assert_eq!(app.wait_for_sms(30).await.len(), 30);
+    for n in 0..30 {
+        assert_eq!(app.twilio.messages_to(&caller(n)).len(), 1, "call {n}");
+    }
 }
 
 #[tokio::test]
@@ -728,4 +724,53 @@ async fn a_poll_s_round_trips_grow_with_its_batches_not_its_calls() {
         .count();
     assert_eq!(sends, 60);
     assert!(round_trips <= 20, "{round_trips} round trips for 60 calls");
+}
+
+/// From twenty calls to look up, one listing of the account's calls decides them (a request for
+/// a page of a thousand, where each lookup costs one or two); a call the listing does not hold is
+/// looked up on its own.
+#[tokio::test]
+async fn one_listing_decides_many_due_calls_and_the_rest_are_looked_up() {
+    let app = spawn_app_with(Options {
+        vars: vec![("POLL_TWILIO_BUDGET", Some("1000".into()))],
+        ..Options::default()
+    })
+    .await;
+    app.configure_default_number().await;
+    for n in 0..24 {
+        let leg = if n < 20 { "no-answer" } else { "completed" };
+        app.lost_callback(&call_sid(n), &caller(n), "completed", &[leg])
+            .await;
+    }
+    // Twilio does not know this one: not in the listing, so looked up, and cleaned up.
+    let unknown = call_sid(24);
+    app.seed_call(&unknown, &caller(24), TWILIO_NUMBER, 600)
+        .await;
+    let summary = app.run_poll().await;
+    assert_eq!(
+        (summary.texted, summary.answered, summary.cleaned_up),
+        (20, 4, 1),
+        "{summary:?}"
+    );
+    let requests = app.twilio.requests();
+    let lookups: Vec<_> = requests.iter().filter(|r| r.is_call_lookup()).collect();
+    // Its legs, then the call itself: only the call the listing lacks.
+    assert_eq!(lookups.len(), 2);
+    assert!(lookups.iter().all(|r| r.path.contains(unknown.as_str())
+        || r.query_value("ParentCallSid") == Some(unknown.as_str())));
+    let pages = |size| {
+        let listing = |r: &&RecordedRequest| r.is_calls_list() && r.query_value("PageSize") == size;
+        requests.iter().filter(listing).count() as u32
+    };
+    assert_eq!(pages(Some("1000")), 1);
+    // Reconciliation's pages (every 5 minutes, this run's turn), the listing, the unknown call's
+    // lookups, the texts.
+    let reconciliation = pages(Some("50"));
+    assert_eq!(
+        summary.twilio_requests,
+        reconciliation + 1 + 2 + 20,
+        "{summary:?}"
+    );
+    app.assert_logged("[Check Missed Calls] Listed 48 of Twilio's calls (1 pages): 24 of 25 calls decided without a lookup of their own")
+        .await;
 }

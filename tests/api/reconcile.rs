@@ -43,11 +43,13 @@ async fn reconciliation_due(app: &TestApp) {
 }
 
 /// Requests for the account's Calls list (not a call's legs).
+/// Reconciliation's pages of the Calls list (50 calls a page; the poll's own listing of the calls
+/// it looks up asks for pages of 1,000).
 fn list_requests(app: &TestApp) -> usize {
     app.twilio
         .requests()
         .iter()
-        .filter(|r| r.path.ends_with("/Calls.json") && r.query_value("ParentCallSid").is_none())
+        .filter(|r| r.is_calls_list() && r.query_value("PageSize") == Some("50"))
         .count()
 }
 
