@@ -1,8 +1,8 @@
 //! The fallback at scale: one poll run through workerd against a Twilio double that answers every
-//! request after 150 ms ± 50 ms (Twilio's usual range), with the Paid plan's budget, working the due
-//! calls one at a time (`POLL_CONCURRENCY=1`, how the poll worked before) and five at a time (the
-//! default). Prints calls drained per minute, Twilio requests per call and database round trips per
-//! run; asserts nothing about time. Then the CPU time of each webhook and of a poll of 100 calls,
+//! request after 150 ms ± 50 ms (Twilio's usual range), with the Paid plan's budget, asking Twilio
+//! one call at a time (`POLL_CONCURRENCY=1`) and five at a time (the default). Prints calls drained
+//! per minute, Twilio requests per call and database round trips per run (a tick); asserts nothing
+//! about time. Then the CPU time of each webhook and of a poll of 100 calls,
 //! from the workerd processes' CPU time over many requests (an upper bound: workerd's own work is
 //! in it), against the Free plan's 10 ms per invocation. `make bench BENCH=scale`
 //! (`SCALE_CALLS=100,1000` to change).
@@ -21,7 +21,7 @@ async fn measure(app: &TestApp, concurrency: &str, due: u32) {
     let checked = f64::from(summary.checked.max(1));
     println!(
         "concurrency={concurrency} due={due:<5} checked={:<5} texted={:<5} wall={:>7.1} s  \
-         drained={:>6.0} calls/min  twilio_requests/call={:.2}  db_round_trips={db_round_trips} ({:.1}/call)",
+         drained={:>6.0} calls/min  twilio_requests/call={:.2}  db_round_trips={db_round_trips} ({:.3}/call)",
         summary.checked,
         summary.texted,
         wall.as_secs_f64(),
@@ -88,7 +88,7 @@ async fn measure_cpu() {
         "\nCPU time in workerd (an upper bound), {requests} requests each, the Free plan allows 10 ms \
          per invocation:\n  floor, an unknown route (404, no database): {floor:.2} ms/request\n  Phase 1 (record, <Dial>): {phase_1:.2} ms/request\n  Phase 2 (answer, then \
          claim, rules, reserve, text, record): {phase_2:.2} ms/request\n  one poll run of 100 due \
-         calls (lookup + text each): {poll:.1} ms ({:.2} ms/call)",
+         calls (one listing, a text each): {poll:.1} ms ({:.2} ms/call)",
         poll / 100.0
     );
 }
@@ -102,7 +102,7 @@ async fn main() {
         .collect();
     println!(
         "\nOne poll run, Twilio double at 150 ms ± 50 ms per request, POLL_TWILIO_BUDGET=10000 \
-         (every call's child leg is no-answer: one lookup and one text each):"
+         (every call's child leg is no-answer: each is texted):"
     );
     for concurrency in ["1", "5"] {
         let app = spawn_app_with(Options {

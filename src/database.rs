@@ -13,7 +13,7 @@ pub use tokio_postgres::Client;
 /// retries inside waitUntil's 30 s.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DbError(pub String);
 
 impl fmt::Display for DbError {

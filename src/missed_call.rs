@@ -14,7 +14,7 @@ use crate::line_type::line_type_of;
 use crate::log::Log;
 use crate::owner_notice::{self, NoticeKind};
 use crate::store::calls::{self, Claim, Reservation, TextToReserve};
-use crate::store::each_alone_on_failure;
+use crate::store::{each_alone_on_failure, per_item};
 use crate::twilio::rest::{self, Failure, Tracking};
 use crate::{error, info, warn};
 use futures::stream::{self, StreamExt};
@@ -144,7 +144,7 @@ pub async fn handle_missed_calls(
         .map(|(index, m)| (index, (m.call, Outcome::NoCallerId, m.dial_status)))
         .collect();
     let settlements: Vec<_> = withheld.iter().map(|(_, s)| *s).collect();
-    let settled = each_alone_on_failure(&settlements, |some| {
+    let settled = each_alone_on_failure(db, &settlements, |some| {
         calls::settle_without_text(db, some, by)
     })
     .await;
@@ -169,7 +169,8 @@ pub async fn handle_missed_calls(
         .iter()
         .map(|&(index, call, _)| (call, calls[index].dial_status))
         .collect();
-    let claims = each_alone_on_failure(&asked, |some| calls::claim_for_text(db, some, by)).await;
+    let claims =
+        each_alone_on_failure(db, &asked, |some| calls::claim_for_text(db, some, by)).await;
     let lost: Vec<&str> = textable
         .iter()
         .zip(&claims)
@@ -350,7 +351,8 @@ async fn reserve<'a>(
             body: t.body.clone(),
         })
         .collect();
-    let reservations = each_alone_on_failure(&asked, |some| calls::reserve_text(db, some)).await;
+    let reservations =
+        each_alone_on_failure(db, &asked, |some| calls::reserve_text(db, some)).await;
     let mut granted = Vec::with_capacity(texts.len());
     let mut alerted: Vec<&PhoneNumber> = Vec::new();
     for (text, reservation) in texts.into_iter().zip(reservations) {
@@ -447,10 +449,8 @@ async fn record(
             _ => None,
         })
         .collect();
-    let mut recorded = each_alone_on_failure(&went, |some| async move {
-        calls::record_sms_sent(db, some)
-            .await
-            .map(|()| vec![(); some.len()])
+    let mut recorded = each_alone_on_failure(db, &went, |some| {
+        per_item(some, calls::record_sms_sent(db, some))
     })
     .await
     .into_iter();

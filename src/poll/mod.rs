@@ -18,10 +18,10 @@ use crate::http::HttpClient;
 use crate::log::Log;
 use crate::missed_call::{handle_missed_calls, Missed, TextOutcome, Texting};
 use crate::store::calls::{self, settle_without_text};
-use crate::store::each_alone_on_failure;
 use crate::store::poll::{self as store, DueCall};
 use crate::store::poll_runs::{self, Trigger};
 use crate::store::poll_state;
+use crate::store::{each_alone_on_failure, per_item};
 use crate::twilio::rest::{self, Failure};
 use crate::{error, info, warn};
 use budget::Counted;
@@ -40,8 +40,9 @@ const LOG: Log = Log("[Check Missed Calls]");
 /// The design document's line for a missed call the fallback found.
 const FALLBACK: Log = Log("[Check Missed Calls - FALLBACK]");
 
-/// Longer than the slowest run can take (every request at its timeout), so a lease only lapses
-/// when its run died; a run hands back every call it leased when it is done.
+/// Longer than the slowest batch can take (each of its hundred calls' requests at its 10 s
+/// timeout, five at a time: about 13 minutes), so a lease only lapses when its run died: each batch
+/// renews its calls' leases as it starts, and a run hands back every lease when it is done.
 const LEASE_SECS: u32 = 15 * 60;
 
 /// `poll_state.job` of reconciliation.
@@ -377,11 +378,25 @@ async fn work_batch(
 ) {
     let twilio = &texting.config.twilio;
     let concurrency = texting.config.poll.concurrency.max(1) as usize;
-    let steps: Vec<Result<Step, DbError>> = stream::iter(batch.iter().zip(known))
-        .map(|(due, known)| next_step(db, http, twilio, due, known.clone()))
-        .buffered(concurrency)
-        .collect()
-        .await;
+    let leased: Vec<&str> = batch.iter().map(|d| d.call.call_sid.as_str()).collect();
+    if let Err(failure) = store::renew_leases(db, &leased, LEASE_SECS).await {
+        warn!(
+            LOG,
+            "Could not renew the leases of {} calls: {failure}",
+            leased.len()
+        );
+    }
+    // In the order they finish, so one slow answer holds up no other call's request.
+    let mut steps: Vec<(usize, Result<Step, DbError>)> =
+        stream::iter(batch.iter().zip(known).enumerate())
+            .map(|(index, (due, known))| async move {
+                (index, next_step(db, http, twilio, due, known.clone()).await)
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+    steps.sort_by_key(|(index, _)| *index);
+    let steps: Vec<Result<Step, DbError>> = steps.into_iter().map(|(_, step)| step).collect();
     let mut missed = Vec::new();
     let mut settle = Vec::new();
     let mut back_off = Vec::new();
@@ -423,7 +438,7 @@ async fn work_batch(
             Err(failure) => database_error(summary, missed.call, &failure),
         }
     }
-    let settled = each_alone_on_failure(&settle, |some| {
+    let settled = each_alone_on_failure(db, &settle, |some| {
         settle_without_text(db, some, ProcessedBy::Poll)
     })
     .await;
@@ -433,10 +448,8 @@ async fn work_batch(
         }
     }
     let sids: Vec<&str> = back_off.iter().map(|c| c.call_sid.as_str()).collect();
-    let backed_off = each_alone_on_failure(&sids, |some| async move {
-        store::back_off_lookup(db, some)
-            .await
-            .map(|()| vec![(); some.len()])
+    let backed_off = each_alone_on_failure(db, &sids, |some| {
+        per_item(some, store::back_off_lookup(db, some))
     })
     .await;
     for (call, backed_off) in back_off.iter().zip(backed_off) {

@@ -48,7 +48,8 @@ pub fn enqueue(ctx: &Context, env: &Env, check: DueCheck, delay_secs: u32) {
 /// The consumer: checks the batch's calls in one invocation and acknowledges their messages. A
 /// call the budget had no room for is delivered again at once; a call still undecided (ringing, a
 /// screened forward in progress) is acknowledged and left to the poll's backoff, as is a call not
-/// due or already settled. When the settings or the database fail, the whole batch comes back
+/// due or already settled, and a call a database error hit on its own (the poll tries it again).
+/// When the settings fail, or the database before any call was leased, the whole batch comes back
 /// after `RETRY_DELAY_SECS`.
 pub async fn consume(batch: MessageBatch<DueCheck>, env: &Env) {
     let mut messages: Vec<Message<DueCheck>> = Vec::new();

@@ -45,9 +45,11 @@ pub async fn record_incoming(
     row.as_ref().map(numbers::from_row).transpose()
 }
 
-/// A claim still `sending` after this long belongs to a run that died between claim and send:
-/// far longer than a send can take (waitUntil ends after 30 s, a poll's send after 10 s). Its text
-/// may have gone, so only the poll takes it up, and looks at Twilio first.
+/// A claim still `sending` after this long belongs to a path that died between claim and send:
+/// far longer than the fast path's send can take (waitUntil ends after 30 s). The poll's own claims
+/// are also leased (`poll::LEASE_SECS`, renewed per batch), so no other run takes them while their
+/// run works its batch. Its text may have gone, so only the poll takes it up, and looks at Twilio
+/// first.
 pub const STALE_CLAIM_SECS: i32 = 5 * 60;
 
 /// What the winner of a claim needs to decide on the text and send it.
@@ -249,7 +251,7 @@ pub async fn reserve_text(
              ), wanted AS (
                  SELECT number, day::date AS day, min(day_limit) AS day_limit, count(*)::int AS n
                  FROM free WHERE cool AND NOT text_reserved AND day_limit > 0
-                 GROUP BY number, day
+                 GROUP BY number, day::date
              ), counted AS (
                  INSERT INTO daily_text_counts AS d (twilio_number, day, texts, granted)
                  SELECT number, day, least(n, day_limit), least(n, day_limit) FROM wanted

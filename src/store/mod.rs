@@ -44,10 +44,13 @@ fn boolean(value: &(dyn ToSql + Sync)) -> Param<'_> {
 }
 
 /// Runs a statement that decides many items at once (`run` answers one result per item, in
-/// order). When it fails for several, it runs again for each item alone, so a fault in one item's
-/// rows (a constraint, a trigger) costs that item alone; statements are atomic, so the failed
-/// batch changed nothing. Costs extra round trips only when something failed.
+/// order). When the server refuses it for several, it runs again for each item alone, so a fault
+/// in one item's rows (a constraint, a trigger) costs that item alone: a statement the server
+/// refused changed nothing. When the connection failed instead, the statement may have committed
+/// before its answer was lost, and running it again would misread its own work: every item gets the
+/// error, and the poll's recovery takes those calls up. Costs extra round trips only on a refusal.
 pub async fn each_alone_on_failure<'a, T, R, F, Fut>(
+    db: &crate::database::Client,
     items: &'a [T],
     run: F,
 ) -> Vec<Result<R, crate::database::DbError>>
@@ -57,7 +60,9 @@ where
 {
     match run(items).await {
         Ok(results) => results.into_iter().map(Ok).collect(),
-        Err(error) if items.len() == 1 => vec![Err(error)],
+        Err(error) if items.len() == 1 || db.is_closed() => {
+            items.iter().map(|_| Err(error.clone())).collect()
+        }
         Err(_) => {
             let mut results = Vec::with_capacity(items.len());
             for item in items.chunks(1) {
@@ -70,4 +75,12 @@ where
             results
         }
     }
+}
+
+/// A statement that answers nothing, as `each_alone_on_failure` wants it: a `()` per item.
+pub async fn per_item<T>(
+    items: &[T],
+    done: impl std::future::Future<Output = Result<(), crate::database::DbError>>,
+) -> Result<Vec<()>, crate::database::DbError> {
+    done.await.map(|()| vec![(); items.len()])
 }

@@ -213,6 +213,18 @@ pub async fn release_leases(db: &Client, call_sids: &[String]) -> Result<(), DbE
     Ok(())
 }
 
+/// A batch of leased calls is about to be worked: their leases run `lease_secs` from now, so a
+/// long run never outlives the lease of the calls it is still working.
+pub async fn renew_leases(db: &Client, call_sids: &[&str], lease_secs: u32) -> Result<(), DbError> {
+    db.query_typed(
+        "UPDATE active_calls SET lease_until = now() + make_interval(secs => $2::int)
+         WHERE call_sid = ANY($1) AND NOT processed",
+        &[(&call_sids, Type::TEXT_ARRAY), int4(&(lease_secs as i32))],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Lookups failed retryably, or found the calls still undecided (ringing, or a screened forward
 /// nobody has accepted yet): back off 1, 2, 4 … 16 minutes, and let any later tick take it once
 /// due. The call's maximum age bounds the number of tries.

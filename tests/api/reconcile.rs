@@ -42,7 +42,6 @@ async fn reconciliation_due(app: &TestApp) {
         .unwrap();
 }
 
-/// Requests for the account's Calls list (not a call's legs).
 /// Reconciliation's pages of the Calls list (50 calls a page; the poll's own listing of the calls
 /// it looks up asks for pages of 1,000).
 fn list_requests(app: &TestApp) -> usize {
