@@ -354,7 +354,7 @@ async fn reserve<'a>(
     let reservations =
         each_alone_on_failure(db, &asked, |some| calls::reserve_text(db, some)).await;
     let mut granted = Vec::with_capacity(texts.len());
-    let mut alerted: Vec<&PhoneNumber> = Vec::new();
+    let mut limited = Vec::new();
     for (text, reservation) in texts.into_iter().zip(reservations) {
         let outcome = match reservation {
             Ok(Reservation::Granted) => {
@@ -370,23 +370,34 @@ async fn reserve<'a>(
                     text.caller.masked(),
                     text.call.call_sid
                 );
-                let mut released = Ok(());
                 if outcome == Outcome::DailyLimit {
-                    released = calls::release_cooldown(db, text.call).await;
-                    if !alerted.contains(&&text.business.twilio_number) {
-                        alerted.push(&text.business.twilio_number);
-                        let monitoring = &texting.config.monitoring;
-                        if let Err(error) =
-                            alerts::daily_limit_reached(db, http, monitoring, text.business).await
-                        {
-                            warn!(LOG, "Could not raise the daily limit's alert: {error}");
-                        }
-                    }
+                    limited.push(text);
+                    continue;
                 }
-                released.map(|()| TextOutcome::Skipped { outcome })
+                Ok(TextOutcome::Skipped { outcome })
             }
         };
         outcomes[text.index] = Some(outcome);
+    }
+    // The cooldowns the daily limit's refusals took on the way, given back in one statement.
+    let calls: Vec<&CallRef> = limited.iter().map(|t| t.call).collect();
+    let released = each_alone_on_failure(db, &calls, |some| {
+        per_item(some, calls::release_cooldown(db, some))
+    })
+    .await;
+    let mut alerted: Vec<&PhoneNumber> = Vec::new();
+    for (text, released) in limited.iter().zip(released) {
+        let outcome = Outcome::DailyLimit;
+        outcomes[text.index] = Some(released.map(|()| TextOutcome::Skipped { outcome }));
+        if !alerted.contains(&&text.business.twilio_number) {
+            alerted.push(&text.business.twilio_number);
+            let monitoring = &texting.config.monitoring;
+            if let Err(error) =
+                alerts::daily_limit_reached(db, http, monitoring, text.business).await
+            {
+                warn!(LOG, "Could not raise the daily limit's alert: {error}");
+            }
+        }
     }
     granted
 }

@@ -312,12 +312,18 @@ pub async fn reserve_text(
         .collect())
 }
 
-/// A call refused by the daily limit gives back the caller's cooldown it took on the way, so the
-/// caller is texted on their next call once texts are allowed again.
-pub async fn release_cooldown(db: &Client, call: &CallRef) -> Result<(), DbError> {
+/// Calls refused by the daily limit give back the callers' cooldowns they took on the way, in one
+/// statement, so each caller is texted on their next call once texts are allowed again.
+pub async fn release_cooldown(db: &Client, calls: &[&CallRef]) -> Result<(), DbError> {
+    if calls.is_empty() {
+        return Ok(());
+    }
+    let numbers: Vec<&str> = calls.iter().map(|c| c.to.as_str()).collect();
+    let sids: Vec<&str> = calls.iter().map(|c| c.call_sid.as_str()).collect();
     db.query_typed(
-        "DELETE FROM caller_cooldowns WHERE twilio_number = $1 AND call_sid = $2",
-        &[text(&call.to.as_str()), text(&call.call_sid)],
+        "DELETE FROM caller_cooldowns
+         WHERE (twilio_number, call_sid) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        &[(&numbers, Type::TEXT_ARRAY), (&sids, Type::TEXT_ARRAY)],
     )
     .await?;
     Ok(())
