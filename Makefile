@@ -1,4 +1,4 @@
-.PHONY: setup build dev test lint bench simulate-call
+.PHONY: setup build dev test lint bench faults simulate-call
 
 setup:
 	bash scripts/setup.sh
@@ -23,3 +23,8 @@ simulate-call:
 # or queue (the CHECKS queue's due-to-text times; QUEUE_CALLS=100,1000,10000 to change)
 bench: setup
 	bash scripts/with-test-cluster.sh cargo bench $(if $(BENCH),--bench $(BENCH),)
+
+# The race-and-fault suite: prints a row per scenario and fails on any lost, doubled or wrongly
+# texted call. make faults TRIALS=1000 (SEED= replays a run)
+faults: setup
+	bash scripts/with-test-cluster.sh cargo bench --bench faults
