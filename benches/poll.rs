@@ -2,19 +2,15 @@
 //! wall time), and EXPLAIN ANALYZE of the due-calls claim on 1,000,000 rows of which 1,000 are
 //! pending. Prints figures; asserts nothing about time. `make bench BENCH=poll`.
 use missed_call_textback::store::poll as store;
-use std::time::Instant;
 use test_support::*;
 
 async fn measure(app: &TestApp, due: u32, budget: &str) {
-    app.seed_due_calls(due).await;
-    let round_trips_before = app.db_round_trips().await;
-    let requests_before = app.twilio.requests().len();
-    let started = Instant::now();
-    let summary = app.run_poll().await;
-    let wall = started.elapsed();
-    let requests = app.twilio.requests().len() - requests_before;
-    // The counting query itself adds its own two.
-    let db_round_trips = app.db_round_trips().await - round_trips_before - 2;
+    let MeasuredPoll {
+        summary,
+        wall,
+        twilio_requests: requests,
+        db_round_trips,
+    } = app.measured_poll(due).await;
     println!(
         "due={due:<5} budget={budget:<6} checked={:<5} texted={:<5} deferred={:<4} twilio_requests={requests:<5} db_round_trips={db_round_trips:<5} wall={:>8.1} ms  ({:.2} ms/call)",
         summary.checked,

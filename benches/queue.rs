@@ -94,11 +94,7 @@ async fn measure(calls: u32) {
 
 #[tokio::main]
 async fn main() {
-    let sizes: Vec<u32> = std::env::var("QUEUE_CALLS")
-        .unwrap_or_else(|_| "100,1000".into())
-        .split(',')
-        .map(|n| n.trim().parse().expect("QUEUE_CALLS: numbers"))
-        .collect();
+    let sizes = sizes_from_env("QUEUE_CALLS", "100,1000");
     println!(
         "\nThe CHECKS queue, Twilio double at 150 ms ± 50 ms per request, each call missed with its \
          Phase 2 lost (one lookup and one text), checks due {} s after Phase 1 (dial timeout {} s + \

@@ -6,18 +6,16 @@
 //! from the workerd processes' CPU time over many requests (an upper bound: workerd's own work is
 //! in it), against the Free plan's 10 ms per invocation. `make bench BENCH=scale`
 //! (`SCALE_CALLS=100,1000` to change).
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use test_support::*;
 
 async fn measure(app: &TestApp, concurrency: &str, due: u32) {
-    app.seed_due_calls(due).await;
-    let round_trips_before = app.db_round_trips().await;
-    let requests_before = app.twilio.requests().len();
-    let started = Instant::now();
-    let summary = app.run_poll().await;
-    let wall = started.elapsed();
-    let requests = app.twilio.requests().len() - requests_before;
-    let db_round_trips = app.db_round_trips().await - round_trips_before - 2;
+    let MeasuredPoll {
+        summary,
+        wall,
+        twilio_requests: requests,
+        db_round_trips,
+    } = app.measured_poll(due).await;
     let checked = f64::from(summary.checked.max(1));
     println!(
         "concurrency={concurrency} due={due:<5} checked={:<5} texted={:<5} wall={:>7.1} s  \
@@ -95,11 +93,7 @@ async fn measure_cpu() {
 
 #[tokio::main]
 async fn main() {
-    let sizes: Vec<u32> = std::env::var("SCALE_CALLS")
-        .unwrap_or_else(|_| "100,1000".into())
-        .split(',')
-        .map(|n| n.trim().parse().expect("SCALE_CALLS: numbers"))
-        .collect();
+    let sizes = sizes_from_env("SCALE_CALLS", "100,1000");
     println!(
         "\nOne poll run, Twilio double at 150 ms ± 50 ms per request, POLL_TWILIO_BUDGET=10000 \
          (every call's child leg is no-answer: each is texted):"

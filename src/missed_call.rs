@@ -201,7 +201,7 @@ pub async fn handle_missed_calls(
                 continue;
             }
             Err(error) => {
-                outcomes[index] = Some(Err(DbError(error.0.clone())));
+                outcomes[index] = Some(Err(error.clone()));
                 continue;
             }
         };

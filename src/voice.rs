@@ -576,25 +576,14 @@ mod tests {
     fn a_withheld_caller_is_not_promised_a_text() {
         for withheld in ["anonymous", "+266696687", ""] {
             let call = call_from(withheld);
-            let xml = dial_result_twiml(
-                "https://x.example",
-                &DialStatus::Busy,
-                &call,
-                false,
-                false,
-                None,
-            );
+            let goodbye = |greeting| {
+                let busy = &DialStatus::Busy;
+                dial_result_twiml("https://x.example", busy, &call, false, false, greeting)
+            };
+            let xml = goodbye(None);
             assert!(xml.contains(MISSED_NO_TEXT), "{withheld:?}: {xml}");
             assert!(!xml.contains("text"), "{withheld:?}: {xml}");
-            let voicemail = Some(DEFAULT_VOICEMAIL_GREETING);
-            let xml = dial_result_twiml(
-                "https://x.example",
-                &DialStatus::Busy,
-                &call,
-                false,
-                false,
-                voicemail,
-            );
+            let xml = goodbye(Some(DEFAULT_VOICEMAIL_GREETING));
             assert!(xml.contains(VOICEMAIL_NO_TEXT), "{withheld:?}: {xml}");
             assert!(xml.contains("<Record "), "{withheld:?}: {xml}");
             assert!(!xml.contains("text"), "{withheld:?}: {xml}");

@@ -142,6 +142,25 @@ impl TestApp {
         .await
     }
 
+    /// One poll run over `due` freshly seeded due calls, with what it cost: the benches' measure.
+    pub async fn measured_poll(&self, due: u32) -> MeasuredPoll {
+        self.seed_due_calls(due).await;
+        let round_trips_before = self.db_round_trips().await;
+        let requests_before = self.twilio.requests().len();
+        let started = std::time::Instant::now();
+        let summary = self.run_poll().await;
+        let wall = started.elapsed();
+        let twilio_requests = self.twilio.requests().len() - requests_before;
+        // The counting query itself adds its own two.
+        let db_round_trips = self.db_round_trips().await - round_trips_before - 2;
+        MeasuredPoll {
+            summary,
+            wall,
+            twilio_requests,
+            db_round_trips,
+        }
+    }
+
     /// Transactions Postgres counted in this test's database. tokio-postgres prepares a plain
     /// parameterised statement in a round trip of its own, and each part ends in a Sync, so this
     /// counts the worker's database round trips (backends report within a second: it waits that).
@@ -172,4 +191,27 @@ impl TestApp {
                 .await;
         }
     }
+}
+
+/// A poll run and what it cost (`TestApp::measured_poll`).
+pub struct MeasuredPoll {
+    pub summary: PollSummary,
+    pub wall: std::time::Duration,
+    /// Requests the Twilio double received during the run.
+    pub twilio_requests: usize,
+    /// The worker's database round trips during the run.
+    pub db_round_trips: i64,
+}
+
+/// The sizes a bench runs, from the environment variable `name` (`100,1000`), or `default`.
+pub fn sizes_from_env(name: &str, default: &str) -> Vec<u32> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .map(|n| {
+            n.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("{name}: numbers, such as {default}"))
+        })
+        .collect()
 }

@@ -35,6 +35,7 @@ pub use app::{
 pub use checks::{
     spawn_app_with_queue, spawn_app_with_short_checks, QUEUE_DIAL_TIMEOUT_SECS, QUEUE_GRACE_SECS,
 };
+pub use cron::{sizes_from_env, MeasuredPoll};
 pub use database::{fresh_test_database, OwnCluster, TempDir};
 pub use forward::{forward_query, DIAL_STATUS_PATH, SCREEN_PATH};
 pub use monitoring::Delivery;
