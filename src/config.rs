@@ -204,7 +204,7 @@ impl Config {
         let mut poll = PollSettings {
             twilio_budget: or_default(
                 &mut problems,
-                number("POLL_TWILIO_BUDGET", defaults.twilio_budget, 3..=10_000),
+                number("POLL_TWILIO_BUDGET", defaults.twilio_budget, 4..=10_000),
                 defaults.twilio_budget,
             ),
             concurrency: or_default(

@@ -656,13 +656,22 @@ async fn lookup(
     call_sid: &str,
     screened: bool,
 ) -> Result<Verdict, Failure> {
-    let children =
-        rest::parse_call_page(http.send(rest::list_child_calls(twilio, call_sid)).await)?;
-    if let Some(verdict) = verdict_from_children(&children.calls, screened) {
+    let legs = || async {
+        let page =
+            rest::parse_call_page(http.send(rest::list_child_calls(twilio, call_sid)).await)?;
+        Ok::<_, Failure>(verdict_from_children(&page.calls, screened))
+    };
+    if let Some(verdict) = legs().await? {
         return Ok(verdict);
     }
     let parent = rest::parse_call(http.send(rest::fetch_call(twilio, call_sid)).await)?;
-    Ok(verdict_from_parent(&parent))
+    match verdict_from_parent(&parent) {
+        Verdict::Undecided => Ok(Verdict::Undecided),
+        // The legs were read before the parent: a forward that started and ended in between
+        // (answered, even) is only on the list now. Read once the parent is over, no leg means
+        // none was ever dialled.
+        over => Ok(legs().await?.unwrap_or(over)),
+    }
 }
 
 fn count_text(outcome: TextOutcome, summary: &mut PollSummary) {

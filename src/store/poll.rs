@@ -165,7 +165,8 @@ async fn lease(
 /// so the poll's verdict decides them like any other; returns the SIDs recorded. A call already
 /// known, settled or not, is left exactly as it is, and a call from before the number's settings
 /// last changed (created, re-enabled, edited) is not ours to text: callers then heard "not in
-/// service", or another app served the number.
+/// service", or another app served the number. Twilio's start times drop the fraction of a second,
+/// so a call in the very second of the change counts as after it.
 pub async fn record_unseen(db: &Client, calls: &[Listed]) -> Result<Vec<String>, DbError> {
     if calls.is_empty() {
         return Ok(Vec::new());
@@ -186,7 +187,7 @@ pub async fn record_unseen(db: &Client, calls: &[Listed]) -> Result<Vec<String>,
              FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[])
                   AS u(call_sid, from_number, to_number, started)
              JOIN business_numbers b ON b.twilio_number = u.to_number AND b.enabled
-                  AND to_timestamp(u.started) >= b.updated_at
+                  AND to_timestamp(u.started) >= date_trunc('second', b.updated_at)
              ON CONFLICT (call_sid) DO NOTHING
              RETURNING call_sid",
             &[

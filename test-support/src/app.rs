@@ -56,9 +56,19 @@ pub struct TestApp {
     pub http: reqwest::Client,
     worker: Child,
     workdir: PathBuf,
+    /// How the worker was started, so `restart_worker` starts the same one on the same port.
+    launch: Launch,
     cluster: Option<OwnCluster>,
     relay: Option<DbProxy>,
 }
+/// What `start_worker` was given.
+struct Launch {
+    port: u16,
+    vars: Vec<(&'static str, Option<String>)>,
+    hyperdrive: Option<String>,
+    queue: bool,
+}
+
 impl TestApp {
     /// CPU time (ms) this test's workerd has used so far: the difference over N requests bounds the
     /// CPU per request from above.
@@ -162,6 +172,12 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             http: reqwest::Client::new(),
             worker,
             workdir,
+            launch: Launch {
+                port,
+                vars: attempt_vars,
+                hyperdrive: hyperdrive.map(str::to_string),
+                queue: options.queue,
+            },
             cluster,
             relay,
         };
@@ -328,6 +344,32 @@ impl TestApp {
     #[allow(dead_code)]
     pub fn db_url(&self) -> String {
         self.db_url.clone()
+    }
+
+    /// Kills wrangler and workerd at once (SIGKILL), whatever they were doing: requests in flight
+    /// and work left in `waitUntil` die with them.
+    pub fn kill_worker(&mut self) {
+        stop_process_group(&mut self.worker);
+    }
+
+    /// Starts the worker again on its port, as it was first started, and waits until it serves.
+    pub async fn restart_worker(&mut self) {
+        let Launch {
+            port,
+            vars,
+            hyperdrive,
+            queue,
+        } = &self.launch;
+        // The port was this worker's; another process may briefly hold it after the kill.
+        for _attempt in 0..20 {
+            self.worker = start_worker(&self.workdir, *port, vars, hyperdrive.as_deref(), *queue);
+            if worker_became_ready(&mut self.worker, &self.workdir, *port).await {
+                return;
+            }
+            stop_process_group(&mut self.worker);
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("the worker did not restart on port {port}");
     }
 
     pub fn stop_database(&self) {

@@ -43,7 +43,7 @@ pub use recording::{StoredRecording, Voicemail, RECORDING_PATH};
 pub use stats::{screenshot_folder, CallMix, MixedCall, Page, OTHER_BUSINESS, OTHER_NUMBER};
 pub use tls::{start_tls_cluster, TlsCluster};
 pub use twilio_double::{
-    ForwardLeg, InboundSms, LookupScript, MessageScript, RecordedRequest, TwilioDouble,
+    CallFault, ForwardLeg, InboundSms, LookupScript, MessageScript, RecordedRequest, TwilioDouble,
 };
 pub use voice::{call_params, call_params_from, call_sid, caller, dial_query};
 

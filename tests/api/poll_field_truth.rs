@@ -136,3 +136,32 @@ async fn a_screened_forward_a_person_accepted_is_answered_without_a_text() {
         "an acceptance needs no lookup"
     );
 }
+
+#[tokio::test]
+async fn a_forward_that_appears_between_reading_the_legs_and_the_parent_is_not_taken_for_a_hang_up()
+{
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    let sid = call_sid(1);
+    app.lost_callback(&sid, CALLER, "completed", &["completed"])
+        .await;
+    // The legs are read while the call is still before its dial; by the time the parent is read it
+    // is over, its forward answered in between. (Reconciliation, which would list it first, has
+    // just run.)
+    app.twilio.script_call_fault(&sid, CallFault::LegsNotYet);
+    app.db
+        .execute(
+            "INSERT INTO poll_state (job, last_run_at) VALUES ('reconcile', now())",
+            &[],
+        )
+        .await
+        .unwrap();
+
+    let summary = app.run_poll().await;
+    assert_eq!((summary.answered, summary.texted), (1, 0), "{summary:?}");
+    let row = app.call_row(&sid).await.unwrap();
+    assert_eq!(row.outcome.as_deref(), Some("answered"));
+    assert!(app.twilio.messages_to(CALLER).is_empty());
+    // Legs, parent, legs again.
+    assert_eq!(app.call_lookups(&sid), 3);
+}

@@ -193,3 +193,34 @@ async fn calls_from_before_a_number_was_configured_or_reenabled_are_never_reconc
     assert!(app.call_row(&before).await.is_none());
     assert!(app.twilio.messages_to(CALLER).is_empty());
 }
+
+#[tokio::test]
+async fn a_call_in_the_same_second_as_the_numbers_last_change_is_still_reconciled() {
+    let app = spawn_app().await;
+    app.configure_default_number().await;
+    // The number changed at T+0.3 s and the call started at T+0.7 s, two minutes ago; Twilio's
+    // dates drop the fraction, so its list says the call started at T, before the change.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let t = now.as_secs() - 120;
+    app.db
+        .execute(
+            "UPDATE business_numbers SET updated_at = to_timestamp($1::int8 + 0.3)",
+            &[&(t as i64)],
+        )
+        .await
+        .unwrap();
+    let sid = call_sid(1);
+    let started_ago = now - Duration::from_millis(t * 1000 + 700);
+    app.twilio.script_inbound_call(
+        &sid,
+        (CALLER, TWILIO_NUMBER),
+        started_ago,
+        "completed",
+        &["no-answer"],
+    );
+    let summary = app.run_poll().await;
+    assert_eq!((summary.reconciled, summary.texted), (1, 1), "{summary:?}");
+    assert_eq!(app.twilio.messages_to(CALLER).len(), 1);
+}

@@ -4,8 +4,8 @@
 //! are served with hyper directly, each in a task of its own, so that a scripted `Drop` can close one
 //! without answering, which is what a client sees when Twilio's side of a connection dies.
 use crate::{
-    dates, lookup, numbers, phone, MessageScript, RecordedRequest, ScriptedCall, StoredMessage,
-    TwilioDouble, API_PREFIX,
+    dates, lookup, numbers, phone, CallFault, MessageScript, RecordedRequest, ScriptedCall,
+    StoredMessage, TwilioDouble, API_PREFIX,
 };
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
@@ -110,11 +110,16 @@ async fn gate(State(double): State<TwilioDouble>, request: Request, next: Next) 
         &body,
         received_at,
     );
-    let wait = {
+    let (wait, flight) = {
         let mut state = double.state();
         state.requests.push(recorded.clone());
-        state.latency.next_wait()
+        state.sequence += 1;
+        let flight = state.sequence;
+        state.in_flight.insert(flight, received_at);
+        (state.latency.next_wait(), flight)
     };
+    // In flight until answered, or until the connection's end drops this future.
+    let _landed = Landing(double.clone(), flight);
     if !wait.is_zero() {
         tokio::time::sleep(wait).await;
     }
@@ -131,6 +136,15 @@ async fn gate(State(double): State<TwilioDouble>, request: Request, next: Next) 
     let mut request = Request::from_parts(parts, Body::from(body));
     request.extensions_mut().insert(recorded);
     next.run(request).await
+}
+
+/// Takes its request off the double's list of those in flight when dropped.
+struct Landing(TwilioDouble, u64);
+
+impl Drop for Landing {
+    fn drop(&mut self) {
+        self.0.state().in_flight.remove(&self.1);
+    }
 }
 
 fn record(
@@ -168,14 +182,20 @@ impl TwilioDouble {
         header.and_then(|h| h.strip_prefix("Basic ")) == Some(expected.as_str())
     }
 
-    fn lookup_should_fail(&self, call_sid: &str) -> bool {
-        match self.state().failing_lookups.get_mut(call_sid) {
-            Some(left) if *left > 0 => {
-                *left -= 1;
-                true
-            }
-            _ => false,
-        }
+    /// The fault the next page of the account's Calls list meets, if one is scripted (and counted).
+    fn next_list_fault(&self) -> Option<CallFault> {
+        let mut state = self.state();
+        let fault = state.list_faults.pop_front()?;
+        state.faults_hit += 1;
+        Some(fault)
+    }
+
+    /// The fault the next request about `call_sid` meets, if one is scripted (and counted).
+    fn next_call_fault(&self, call_sid: &str) -> Option<CallFault> {
+        let mut state = self.state();
+        let fault = state.call_faults.get_mut(call_sid)?.pop_front()?;
+        state.faults_hit += 1;
+        Some(fault)
     }
 
     /// The call's own record (`leg` None) or its `leg`-th `outbound-dial` leg, as Twilio shows it.
@@ -257,11 +277,15 @@ async fn send_message(
     if !phone::is_e164(to) {
         return twilio_error(400, 21211, &error_message(21211, to, from));
     }
-    let script = double
-        .state()
-        .message_scripts
-        .get_mut(to)
-        .and_then(VecDeque::pop_front);
+    let script = {
+        let mut state = double.state();
+        let script = state
+            .message_scripts
+            .get_mut(to)
+            .and_then(VecDeque::pop_front);
+        state.faults_hit += u64::from(script.is_some());
+        script
+    };
     match script {
         Some(MessageScript::Error { status, code }) => {
             return twilio_error(status, code, &error_message(code, to, from));
@@ -282,6 +306,11 @@ async fn send_message(
             let cut_short = json[..json.len() / 2].to_string();
             let headers = [(header::CONTENT_TYPE, "application/json; charset=utf-8")];
             return (StatusCode::CREATED, headers, cut_short).into_response();
+        }
+        Some(MessageScript::Stall) => return std::future::pending().await,
+        Some(MessageScript::AcceptThenStall) => {
+            double.create_message(to, from, body, status_callback);
+            return std::future::pending().await;
         }
         Some(MessageScript::Delay(wait)) => tokio::time::sleep(wait).await,
         None => {}
@@ -352,15 +381,24 @@ async fn list_calls(
     State(double): State<TwilioDouble>,
     Extension(request): Extension<RecordedRequest>,
 ) -> Response {
-    if let Some(parent) = request.query_value("ParentCallSid") {
-        if double.lookup_should_fail(parent) {
-            return twilio_error(500, 20500, "Internal Server Error");
-        }
-    }
-    let state = double.state();
-    let mut scripted: Vec<(&String, &ScriptedCall)> = state.calls.iter().collect();
-    scripted.sort_by_key(|(sid, call)| (std::cmp::Reverse(call.started), sid.as_str()));
     let filter = |name: &str| request.query_value(name);
+    // Legs of one call meet that call's faults; the account's list meets the list's own.
+    let account_list = filter("ParentCallSid").is_none();
+    let fault = match filter("ParentCallSid") {
+        Some(parent) => double.next_call_fault(parent),
+        None => double.next_list_fault(),
+    };
+    if let Some(refusal) = refusal(fault).await {
+        return refusal;
+    }
+    let mut state = double.state();
+    let mut scripted: Vec<(String, ScriptedCall)> = state
+        .calls
+        .iter()
+        .map(|(sid, call)| (sid.clone(), call.clone()))
+        .collect();
+    scripted.sort_by_key(|(sid, call)| (std::cmp::Reverse(call.started), sid.clone()));
+    let mut hits = 0;
     let listed: Vec<serde_json::Value> = scripted
         .into_iter()
         .filter(|(sid, _)| filter("ParentCallSid").is_none_or(|parent| parent == sid.as_str()))
@@ -369,18 +407,47 @@ async fn list_calls(
             filter("StartTime>=").is_none_or(|since| day.as_str() >= since)
                 && filter("StartTime<=").is_none_or(|until| day.as_str() <= until)
         })
+        .map(|(sid, mut call)| {
+            // A call still before its dial, in the account's list: shown so, the fault used up.
+            let before_dial = account_list
+                && state.call_faults.get(&sid).and_then(|f| f.front())
+                    == Some(&CallFault::LegsNotYet);
+            if before_dial {
+                state
+                    .call_faults
+                    .get_mut(&sid)
+                    .and_then(VecDeque::pop_front);
+                hits += 1;
+                call = call.before_dial();
+            } else if fault == Some(CallFault::LegsNotYet) {
+                call = call.before_dial();
+            }
+            (sid, call)
+        })
         .flat_map(|(sid, call)| {
-            let own = filter("ParentCallSid").is_none().then_some(None);
+            let own = account_list.then_some(None);
             own.into_iter()
                 .chain((0..call.child_statuses.len()).map(Some))
-                .map(|leg| double.call_json(sid, call, leg))
+                .map(|leg| double.call_json(&sid, &call, leg))
                 .collect::<Vec<_>>()
         })
         .filter(|call| filter("To").is_none_or(|to| call["to"] == to))
         .filter(|call| filter("Status").is_none_or(|status| call["status"] == status))
         .collect();
+    state.faults_hit += hits;
     drop(state);
     paged(&double, &request, "Calls.json", "calls", listed)
+}
+
+/// The answer a request meets for `fault`, or None when it is answered as usual (or the fault
+/// changes what it shows rather than whether it answers).
+async fn refusal(fault: Option<CallFault>) -> Option<Response> {
+    match fault? {
+        CallFault::ServerError => Some(twilio_error(500, 20500, "Internal Server Error")),
+        CallFault::RateLimited => Some(twilio_error(429, 20429, "Too Many Requests")),
+        CallFault::Stall => std::future::pending().await,
+        CallFault::LegsNotYet => None,
+    }
 }
 
 /// `GET …/Calls/CA….json`: the scripted inbound call itself.
@@ -391,11 +458,15 @@ async fn fetch_call(
     let Some(sid) = call.strip_suffix(".json") else {
         return not_found().await;
     };
-    if double.lookup_should_fail(sid) {
-        return twilio_error(500, 20500, "Internal Server Error");
+    let fault = double.next_call_fault(sid);
+    if let Some(refusal) = refusal(fault).await {
+        return refusal;
     }
     let scripted = double.state().calls.get(sid).cloned();
     match scripted {
+        Some(call) if fault == Some(CallFault::LegsNotYet) => {
+            json(200, double.call_json(sid, &call.before_dial(), None))
+        }
         Some(call) => json(200, double.call_json(sid, &call, None)),
         None => {
             let account = &double.account_sid;

@@ -93,6 +93,25 @@ pub enum MessageScript {
     AcceptThenDrop,
     /// Create the message and answer 201 with a body cut short, which no JSON reader takes.
     AcceptUnreadable,
+    /// Never answer and never create the message: the sender's own timeout ends the request.
+    Stall,
+    /// Create the message, then never answer: a timeout after the text went out.
+    AcceptThenStall,
+}
+
+/// What the next request about one call meets: a lookup of the call, of its legs, or its place in
+/// the account's Calls list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallFault {
+    /// A 500 with Twilio's error body (20500).
+    ServerError,
+    /// A 429, Twilio's "Too Many Requests" (20429).
+    RateLimited,
+    /// Never answered: the connection stays open until the client gives up.
+    Stall,
+    /// The call shows as still in progress with no `outbound-dial` leg yet, as before its dial
+    /// started (the Calls list shows it so too).
+    LegsNotYet,
 }
 
 /// What the Calls API knows about one inbound call: its own status and its `outbound-dial` legs,
@@ -104,6 +123,17 @@ pub struct ScriptedCall {
     pub from: String,
     pub to: String,
     pub started: time::OffsetDateTime,
+}
+
+impl ScriptedCall {
+    /// The call as Twilio shows it before its dial started: in progress, no leg yet.
+    fn before_dial(self) -> ScriptedCall {
+        ScriptedCall {
+            parent_status: "in-progress".into(),
+            child_statuses: Vec::new(),
+            ..self
+        }
+    }
 }
 
 /// A message the account has sent, as the Messages API lists it.
@@ -142,8 +172,15 @@ struct State {
     numbers: Vec<serde_json::Value>,
     /// How many of the next IncomingPhoneNumbers requests answer 500.
     failing_number_requests: u32,
-    /// Per Call SID: how many of the next lookups answer 500.
-    failing_lookups: HashMap<String, u32>,
+    /// Per Call SID: what its next lookups meet, in order.
+    call_faults: HashMap<String, VecDeque<CallFault>>,
+    /// What the next pages of the account's Calls list meet (`ServerError`, `RateLimited`, `Stall`).
+    list_faults: VecDeque<CallFault>,
+    /// Requests being answered (or stalled) right now, by a number of their own: when each came.
+    in_flight: HashMap<u64, Instant>,
+    /// Scripted faults served so far (messages, lookups, lists): a test can tell that the faults it
+    /// asked for were met.
+    faults_hit: u64,
     /// Lookup v2: per E.164 number, its line type when not `DEFAULT_LINE_TYPE`.
     line_types: HashMap<String, String>,
     /// Lookup v2: per E.164 number, what its next Lookups meet.
@@ -184,6 +221,11 @@ impl TwilioDouble {
         self.state().requests.clone()
     }
 
+    /// How many requests the double has received (without copying them).
+    pub fn request_count(&self) -> usize {
+        self.state().requests.len()
+    }
+
     pub fn messages_to(&self, to: &str) -> Vec<RecordedRequest> {
         self.requests()
             .into_iter()
@@ -198,6 +240,11 @@ impl TwilioDouble {
             .entry(to.to_string())
             .or_default()
             .push_back(script);
+    }
+
+    /// Forgets every message script not used yet: the next sends are accepted.
+    pub fn forget_message_scripts(&self) {
+        self.state().message_scripts.clear();
     }
 
     /// A call that has just started, from and to Twilio's magic test number: what a lookup of its
@@ -237,9 +284,34 @@ impl TwilioDouble {
 
     /// The next `times` lookups of `call_sid` (the call or its child legs) answer 500.
     pub fn fail_lookups(&self, call_sid: &str, times: u32) {
+        let faults = (0..times).map(|_| CallFault::ServerError).collect();
         self.state()
-            .failing_lookups
-            .insert(call_sid.to_string(), times);
+            .call_faults
+            .insert(call_sid.to_string(), faults);
+    }
+
+    /// Queues what the next request about `call_sid` meets; faults are used up in order.
+    pub fn script_call_fault(&self, call_sid: &str, fault: CallFault) {
+        self.state()
+            .call_faults
+            .entry(call_sid.to_string())
+            .or_default()
+            .push_back(fault);
+    }
+
+    /// Queues what the next page of the account's Calls list meets.
+    pub fn script_calls_list_fault(&self, fault: CallFault) {
+        self.state().list_faults.push_back(fault);
+    }
+
+    /// When each request the double has not finished answering (or stalling) came in.
+    pub fn requests_in_flight(&self) -> Vec<Instant> {
+        self.state().in_flight.values().copied().collect()
+    }
+
+    /// How many scripted faults (`MessageScript`, `CallFault`) requests have met so far.
+    pub fn faults_hit(&self) -> u64 {
+        self.state().faults_hit
     }
 
     /// Every API request from now on waits `fixed` ± a random part of `jitter` before answering.
@@ -284,6 +356,16 @@ impl TwilioDouble {
             .iter()
             .filter(|message| message.json["to"] == to)
             .map(|message| message.sid().to_string())
+            .collect()
+    }
+
+    /// When each message the account holds for `to` was created, oldest first.
+    pub fn messages_created_to(&self, to: &str) -> Vec<SystemTime> {
+        self.state()
+            .messages
+            .iter()
+            .filter(|message| message.json["to"] == to)
+            .map(|message| SystemTime::from(message.created))
             .collect()
     }
 

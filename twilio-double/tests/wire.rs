@@ -3,7 +3,7 @@
 //! without an answer), latency, and the signed webhooks it posts to a small local receiver.
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use twilio_double::{signature, LookupScript, MessageScript, TwilioDouble};
+use twilio_double::{signature, CallFault, LookupScript, MessageScript, TwilioDouble};
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "secret-token";
@@ -504,6 +504,89 @@ async fn accept_unreadable_creates_the_message_and_answers_a_body_cut_short() {
         "{body}"
     );
     assert_eq!(listed_messages(&double).await, 1);
+}
+
+#[tokio::test]
+async fn stalls_time_out_with_and_without_the_message_and_every_fault_is_counted() {
+    let double = double().await;
+    double.script_message(CALLER, MessageScript::Stall);
+    double.script_message(CALLER, MessageScript::AcceptThenStall);
+    let quick = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let attempt = || {
+        quick
+            .post(url(&double, "Messages.json"))
+            .basic_auth(ACCOUNT, Some(TOKEN))
+            .form(&[("To", CALLER), ("From", OURS), ("Body", "hi")])
+            .send()
+    };
+    assert!(attempt().await.unwrap_err().is_timeout());
+    assert_eq!(listed_messages(&double).await, 0, "a stall creates nothing");
+    assert!(attempt().await.unwrap_err().is_timeout());
+    assert_eq!(listed_messages(&double).await, 1, "created, then stalled");
+    assert_eq!(attempt().await.unwrap().status().as_u16(), 201);
+    assert_eq!(double.faults_hit(), 2, "the third send met no fault");
+    for _ in 0..100 {
+        if double.requests_in_flight().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        double.requests_in_flight().len(),
+        0,
+        "given up by the client, over"
+    );
+}
+
+#[tokio::test]
+async fn call_faults_come_in_order_on_lookups_legs_and_the_calls_list() {
+    let double = double().await;
+    let parent = "CA0123456789abcdef0123456789abcdef";
+    let legs = format!("Calls.json?ParentCallSid={parent}");
+    let own = format!("Calls/{parent}.json");
+    double.script_call(parent, "completed", &["no-answer"]);
+    double.script_call_fault(parent, CallFault::RateLimited);
+    double.script_call_fault(parent, CallFault::LegsNotYet);
+    double.script_call_fault(parent, CallFault::LegsNotYet);
+    let (status, body) = get_json(&double, &legs).await;
+    assert_eq!(status, 429);
+    assert_twilio_error(&body, 429, 20429);
+    let (_, page) = get_json(&double, &legs).await;
+    assert_eq!(
+        page["calls"],
+        serde_json::json!([]),
+        "no leg before the dial"
+    );
+    let (_, call) = get_json(&double, &own).await;
+    assert_eq!(call["status"], "in-progress");
+    let (_, call) = get_json(&double, &own).await;
+    assert_eq!(call["status"], "completed", "the faults are used up");
+
+    // The account's list: its own faults first, then each call's LegsNotYet as it is listed.
+    double.script_calls_list_fault(CallFault::ServerError);
+    double.script_call_fault(parent, CallFault::LegsNotYet);
+    assert_eq!(get_json(&double, "Calls.json").await.0, 500);
+    let (_, page) = get_json(&double, "Calls.json").await;
+    let listed = page["calls"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{page}");
+    assert_eq!(listed[0]["status"], "in-progress");
+    let (_, page) = get_json(&double, "Calls.json").await;
+    assert_eq!(page["calls"].as_array().unwrap().len(), 2, "parent and leg");
+
+    double.script_call_fault(parent, CallFault::Stall);
+    let stalled = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+        .get(url(&double, &own))
+        .basic_auth(ACCOUNT, Some(TOKEN))
+        .send()
+        .await;
+    assert!(stalled.unwrap_err().is_timeout());
+    assert_eq!(double.faults_hit(), 6);
 }
 
 #[tokio::test]
