@@ -49,6 +49,8 @@ pub enum Fate {
     Answered,
     /// A Call SID Twilio does not have (a forged or foreign webhook): never texted.
     Unknown,
+    /// Missed, from a caller who texted STOP to the number earlier: never texted.
+    OptedOut,
 }
 
 /// One call of a scenario.
@@ -64,8 +66,8 @@ impl Trial {
     /// The forwarded leg's status (and Phase 2's `DialCallStatus`).
     pub fn leg_status(&self) -> &'static str {
         match self.fate {
-            Fate::Missed => "no-answer",
-            _ => "completed",
+            Fate::Missed | Fate::OptedOut => "no-answer",
+            Fate::Answered | Fate::Unknown => "completed",
         }
     }
 
@@ -127,6 +129,17 @@ impl World {
             .collect()
     }
 
+    /// Turns `percent` of the missed calls into calls from callers who texted STOP to the number
+    /// first (delivered through the inbound-SMS webhook, as Twilio would).
+    pub async fn opt_out(&mut self, trials: &mut [Trial], percent: u64) {
+        for trial in trials.iter_mut().filter(|t| t.missed()) {
+            if self.dice.chance(percent) {
+                trial.fate = Fate::OptedOut;
+                self.app.text_number(&trial.caller, "STOP").await;
+            }
+        }
+    }
+
     /// Each call starts: Twilio knows it from now on (from its caller to the business's number,
     /// so its Calls list shows it to reconciliation too), already over as its fate says, and its
     /// Phase 1 comes, ten at a time; every answer must still connect the caller.
@@ -186,8 +199,8 @@ impl World {
         }
     }
 
-    /// Waits until the worker's work in flight is over: nothing is being asked of the double, and
-    /// no claim for a text is younger than a moment. Time may then pass without making a live
+    /// Waits until the worker's work in flight is over: nothing is being asked of the double, no
+    /// statement of the worker's is running, and no claim for a text is younger than a moment. Time may then pass without making a live
     /// claim look abandoned (which in the field takes minutes, far beyond any request's life).
     pub async fn quiesce(&self) {
         let deadline = Instant::now() + Duration::from_secs(90);
@@ -195,12 +208,16 @@ impl World {
         loop {
             let count = self.app.twilio.request_count();
             let idle = self.app.twilio.requests_in_flight().is_empty();
+            // Claims younger than a moment, and the worker's statements still running.
             let young_claims: i64 = self
                 .app
                 .db
                 .query_one(
-                    "SELECT count(*) FROM active_calls WHERE outcome = 'sending'
-                     AND claimed_at > now() - interval '2 seconds'",
+                    "SELECT (SELECT count(*) FROM active_calls WHERE outcome = 'sending'
+                                AND claimed_at > now() - interval '2 seconds')
+                          + (SELECT count(*) FROM pg_stat_activity
+                             WHERE datname = current_database() AND pid <> pg_backend_pid()
+                               AND state NOT IN ('idle'))",
                     &[],
                 )
                 .await
@@ -222,21 +239,13 @@ impl World {
     }
 
     /// Lets the worker finish what it owes: time passes in the database (six minutes a round, so
-    /// leases, backoffs, stale claims and reconciliation's turn all come) and the poll runs, until
-    /// no call is left open (at least two rounds, at most ten).
+    /// leases, backoffs, stale claims and reconciliation's turn come as they would; nothing is made
+    /// due that the worker itself would not take up) and the poll runs, until no call is left open
+    /// (at least two rounds, at most ten: an hour, inside the calls' two-hour maximum age).
     pub async fn settle(&self) {
         for round in 0..10 {
             self.quiesce().await;
             self.app.pass_time(360).await;
-            self.app
-                .db
-                .execute(
-                    "UPDATE active_calls SET next_attempt_at = LEAST(next_attempt_at, now()),
-                         next_lookup_at = LEAST(next_lookup_at, now()) WHERE NOT processed",
-                    &[],
-                )
-                .await
-                .unwrap();
             // A run that fails (its database slow to connect on a loaded machine) is a tick
             // missed: the next round's tick takes its calls, as the next minute's would.
             self.app.request_poll().await;
@@ -341,17 +350,37 @@ pub struct Row {
     pub faults_hit: u64,
     pub faults: String,
     pub wall: Duration,
+    /// The scenario panicked (its message is in `faults`).
+    pub panicked: bool,
     /// Where the worker's log was kept, when the row failed.
     pub log: Option<std::path::PathBuf>,
 }
 
 impl Row {
-    pub const HEADER: &str = "| scenario | trials | missed | answered or unknown | texted once | lost | doubled | wrongly texted | end → text p50 | p99 | faults hit | wall |\n|---|---|---|---|---|---|---|---|---|---|---|---|";
+    pub const HEADER: &str = "| scenario | trials | missed | not to text | texted once | lost | doubled | wrongly texted | end → text p50 | p99 | faults hit | wall |\n|---|---|---|---|---|---|---|---|---|---|---|---|";
+
+    /// The row of a scenario that panicked before it could check its calls.
+    pub fn panicked(scenario: &str, trials: usize, panic: tokio::task::JoinError) -> Row {
+        let message = panic.into_panic();
+        let text = message
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| message.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Row {
+            scenario: scenario.to_string(),
+            trials,
+            faults: format!("panicked: {text}"),
+            panicked: true,
+            ..Row::default()
+        }
+    }
 
     /// A row that breaks the promise, or whose scenario injected nothing.
     pub fn failed(&self) -> bool {
         !(self.lost.is_empty() && self.doubled.is_empty() && self.wrong.is_empty())
             || self.faults_hit == 0
+            || self.panicked
     }
 
     pub fn markdown(&self) -> String {
@@ -381,7 +410,8 @@ impl Row {
             list("lost", &self.lost),
             list("doubled", &self.doubled),
             list("wrongly texted", &self.wrong),
-            (self.faults_hit == 0).then(|| "no fault was hit".to_string()),
+            (self.faults_hit == 0 && !self.panicked).then(|| "no fault was hit".to_string()),
+            self.panicked.then(|| self.faults.clone()),
             self.log
                 .as_ref()
                 .map(|path| format!("the worker's log: {}", path.display())),

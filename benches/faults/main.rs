@@ -119,7 +119,10 @@ async fn main() {
             let seed = seed.wrapping_add(i as u64 * 0x9e37_79b9);
             async move {
                 let began = Instant::now();
-                let mut row = (scenario.run)(seed, count).await;
+                // A panic (a helper's assertion) fails its own row, not the others'.
+                let mut row = tokio::spawn((scenario.run)(seed, count))
+                    .await
+                    .unwrap_or_else(|panic| Row::panicked(scenario.name, count, panic));
                 row.wall = began.elapsed();
                 println!("{}", row.markdown());
                 row

@@ -264,7 +264,7 @@ async fn work_leased<H: HttpClient>(
 }
 
 /// From this many calls to look up, one listing of the account's recent calls decides them: a page
-/// of a thousand calls costs one request where their lookups cost one or two each. Below it, the
+/// of a thousand calls costs one request where their lookups cost one to three each. Below it, the
 /// lookups are cheaper than reading a page of the account's other calls.
 const LIST_FROM: usize = 20;
 /// Calls on a page of the listing (Twilio's most).

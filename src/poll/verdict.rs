@@ -66,7 +66,8 @@ pub fn verdict_from_parent(parent: &rest::Call) -> Verdict {
 /// The verdicts a list of the account's calls (`GET …/Calls.json`, parents and their legs) gives
 /// for `due` calls (SID, screened), in order: the same reading as the call's own lookup (its legs,
 /// else the parent), from one listing for many calls. None for a call whose parent the list does
-/// not hold (older than the pages read, or unknown to Twilio): that call is looked up on its own.
+/// not hold (older than the pages read, or unknown to Twilio), or whose parent is over with no
+/// leg listed (the one reading a list cannot make sure of): that call is looked up on its own.
 /// A list newest first holds a call's legs on the parent's page or before it, since legs start
 /// after their parent.
 pub fn verdicts_from_list(listed: &[rest::Call], due: &[(&str, bool)]) -> Vec<Option<Verdict>> {
@@ -84,10 +85,15 @@ pub fn verdicts_from_list(listed: &[rest::Call], due: &[(&str, bool)]) -> Vec<Op
         .map(|&(sid, screened)| {
             let parent = parents.get(sid)?;
             let children = legs.get(sid).map_or(&[][..], Vec::as_slice);
-            Some(
-                verdict_from_children(children, screened)
-                    .unwrap_or_else(|| verdict_from_parent(parent)),
-            )
+            match verdict_from_children(children, screened) {
+                Some(verdict) => Some(verdict),
+                None => match verdict_from_parent(parent) {
+                    Verdict::Undecided => Some(Verdict::Undecided),
+                    // Over with no leg listed: the pages are read moments apart, so a forward may
+                    // be missing from an earlier one; its own lookup reads the legs after the parent.
+                    _ => None,
+                },
+            }
         })
         .collect()
 }
@@ -210,7 +216,7 @@ mod tests {
             call("CA1-leg", Some("CA1"), "no-answer"),
             call("CA2", None, "completed"),
             call("CA2-leg", Some("CA2"), "completed"),
-            // Hung up before the forward rang: no leg.
+            // Over with no leg: hung up before the forward rang, or a leg on a page read earlier.
             call("CA3", None, "completed"),
             call("CA4", None, "in-progress"),
             call("CA5-leg", Some("CA5"), "completed"),
@@ -234,7 +240,7 @@ mod tests {
             vec![
                 missed(DialStatus::NoAnswer),
                 Some(Verdict::Answered),
-                missed(DialStatus::HungUpBeforeDial),
+                None,
                 Some(Verdict::Undecided),
                 None,
                 None,

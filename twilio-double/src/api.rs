@@ -392,50 +392,63 @@ async fn list_calls(
         return refusal;
     }
     let mut state = double.state();
-    let mut scripted: Vec<(String, ScriptedCall)> = state
-        .calls
-        .iter()
-        .map(|(sid, call)| (sid.clone(), call.clone()))
-        .collect();
+    // One call's legs need that call alone; the account's list, every call, newest first.
+    let mut scripted: Vec<(String, ScriptedCall)> = match filter("ParentCallSid") {
+        Some(parent) => state
+            .calls
+            .get(parent)
+            .map(|call| (parent.to_string(), call.clone()))
+            .into_iter()
+            .collect(),
+        None => state
+            .calls
+            .iter()
+            .map(|(sid, call)| (sid.clone(), call.clone()))
+            .collect(),
+    };
     scripted.sort_by_key(|(sid, call)| (std::cmp::Reverse(call.started), sid.clone()));
-    let mut hits = 0;
-    let listed: Vec<serde_json::Value> = scripted
+    // Each row, and for a call shown before its dial in the account's list, its SID: that fault
+    // is used up only when the row is on the page served.
+    let rows: Vec<(serde_json::Value, Option<String>)> = scripted
         .into_iter()
-        .filter(|(sid, _)| filter("ParentCallSid").is_none_or(|parent| parent == sid.as_str()))
         .filter(|(_, call)| {
             let day = dates::utc_day(call.started);
             filter("StartTime>=").is_none_or(|since| day.as_str() >= since)
                 && filter("StartTime<=").is_none_or(|until| day.as_str() <= until)
         })
-        .map(|(sid, mut call)| {
-            // A call still before its dial, in the account's list: shown so, the fault used up.
-            let before_dial = account_list
+        .flat_map(|(sid, call)| {
+            let waiting = account_list
                 && state.call_faults.get(&sid).and_then(|f| f.front())
                     == Some(&CallFault::LegsNotYet);
-            if before_dial {
-                state
-                    .call_faults
-                    .get_mut(&sid)
-                    .and_then(VecDeque::pop_front);
-                hits += 1;
-                call = call.before_dial();
-            } else if fault == Some(CallFault::LegsNotYet) {
-                call = call.before_dial();
-            }
-            (sid, call)
-        })
-        .flat_map(|(sid, call)| {
+            let call = if waiting || fault == Some(CallFault::LegsNotYet) {
+                call.before_dial()
+            } else {
+                call
+            };
             let own = account_list.then_some(None);
             own.into_iter()
                 .chain((0..call.child_statuses.len()).map(Some))
-                .map(|leg| double.call_json(&sid, &call, leg))
+                .map(|leg| {
+                    let shown_waiting = (waiting && leg.is_none()).then(|| sid.clone());
+                    (double.call_json(&sid, &call, leg), shown_waiting)
+                })
                 .collect::<Vec<_>>()
         })
-        .filter(|call| filter("To").is_none_or(|to| call["to"] == to))
-        .filter(|call| filter("Status").is_none_or(|status| call["status"] == status))
+        .filter(|(call, _)| filter("To").is_none_or(|to| call["to"] == to))
+        .filter(|(call, _)| filter("Status").is_none_or(|status| call["status"] == status))
         .collect();
-    state.faults_hit += hits;
+    let (page, page_size) = (page_number(&request), page_size(&request));
+    for sid in rows
+        .iter()
+        .skip(page * page_size)
+        .take(page_size)
+        .filter_map(|(_, waiting)| waiting.as_ref())
+    {
+        state.call_faults.get_mut(sid).and_then(VecDeque::pop_front);
+        state.faults_hit += 1;
+    }
     drop(state);
+    let listed = rows.into_iter().map(|(call, _)| call).collect();
     paged(&double, &request, "Calls.json", "calls", listed)
 }
 

@@ -575,6 +575,13 @@ async fn call_faults_come_in_order_on_lookups_legs_and_the_calls_list() {
     assert_eq!(listed[0]["status"], "in-progress");
     let (_, page) = get_json(&double, "Calls.json").await;
     assert_eq!(page["calls"].as_array().unwrap().len(), 2, "parent and leg");
+    // Used up only where the list serves the call: a page past it leaves the fault waiting.
+    double.script_call_fault(parent, CallFault::LegsNotYet);
+    let (_, page) = get_json(&double, "Calls.json?PageSize=1&Page=3").await;
+    assert_eq!(page["calls"], serde_json::json!([]));
+    assert_eq!(double.faults_hit(), 5);
+    let (_, page) = get_json(&double, "Calls.json").await;
+    assert_eq!(page["calls"][0]["status"], "in-progress");
 
     double.script_call_fault(parent, CallFault::Stall);
     let stalled = reqwest::Client::builder()
@@ -586,7 +593,7 @@ async fn call_faults_come_in_order_on_lookups_legs_and_the_calls_list() {
         .send()
         .await;
     assert!(stalled.unwrap_err().is_timeout());
-    assert_eq!(double.faults_hit(), 6);
+    assert_eq!(double.faults_hit(), 7);
 }
 
 #[tokio::test]
