@@ -5,6 +5,8 @@ export ROOT
 # Host tools built from crates.io live outside the clone so fresh clones on one machine share them.
 export TOOLS_DIR="${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/missed-call-textback/tools}"
 export LOCAL_DIR="$ROOT/.local"
+# runuser (pg.sh, as root) lives in sbin, which a minimal PATH may leave out.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) export PATH="$PATH:/usr/sbin:/sbin" ;; esac
 WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$ROOT/Cargo.lock")"
 export WORKER_BUILD_VERSION WASM_BINDGEN_VERSION
